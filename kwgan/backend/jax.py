@@ -1,0 +1,161 @@
+"""The JAX training step: pure, stateless, jitted by Keras.
+
+Keras hands `train_step` the model's state as four lists of arrays (trainable,
+non-trainable, optimizer and metrics variables) and expects them back updated. This step
+looks each network's slice up by variable identity (`_State`), runs the networks with
+`stateless_call`, takes the penalty's input gradient with `jax.vjp` inside the
+`jax.value_and_grad` of the critic loss (double backward), and applies each network's own
+sub-optimizer with `stateless_apply` on its slice of the `MultiOptimizer` state — so both
+optimizers' moments and iteration counters really advance (a second optimizer kept outside
+`self.optimizer` would be silently reset every step). The noise seed is threaded through
+the state too, via a `StatelessScope`. The generator iteration runs under `jax.lax.cond`.
+"""
+
+import jax
+import jax.numpy as jnp
+import keras
+
+from kwgan import penalties
+
+
+class _State(dict):
+    """Current values of Keras variables, keyed by the variables' identity."""
+
+    def get_all(self, variables):
+        return [self[id(v)] for v in variables]
+
+    def put_all(self, variables, values):
+        for v, value in zip(variables, values):
+            self[id(v)] = value
+
+    def only(self, variables) -> dict:
+        """A plain-dict (pytree) slice, to pass through `jax.lax.cond`."""
+        return {id(v): self[id(v)] for v in variables}
+
+
+class GANTrainer:
+    def train_step(self, state, data):
+        trainable, non_trainable, optimizer_values, metrics_values = state
+        values = _State()
+        values.put_all(self.trainable_variables, trainable)
+        values.put_all(self.non_trainable_variables, non_trainable)
+        values.put_all(self.optimizer.variables, optimizer_values)
+
+        real = self.real_batch(data)
+        logs = self._critic_iteration(values, real, real.shape[0])
+        due, cycle_step = self.schedule_step(
+            values[id(self.critic_cycle_step)], values[id(self.generator_iterations)]
+        )
+        values[id(self.critic_cycle_step)] = cycle_step
+        touched = values.only(self._generator_iteration_variables())
+        values.update(
+            jax.lax.cond(
+                due, lambda s: self._generator_iteration(s, real.shape[0]), lambda s: s, touched
+            )
+        )
+        values[id(self.optimizer.iterations)] = values[id(self.optimizer.iterations)] + 1
+        logs["g_loss"] = values[id(self.last_generator_loss)]
+        state = (
+            values.get_all(self.trainable_variables),
+            values.get_all(self.non_trainable_variables),
+            values.get_all(self.optimizer.variables),
+            metrics_values,
+        )
+        return logs, state
+
+    def _draw(self, values, sample):
+        """Runs a random draw with the seed state taken from, and written back to, `values`."""
+        seed = self.seed_generator.state
+        with keras.StatelessScope(state_mapping=[(seed, values[id(seed)])]) as scope:
+            out = sample()
+            values[id(seed)] = scope.get_current_value(seed)
+        return out
+
+    def _critic_iteration(self, values, real, batch_size):
+        g = self.generator
+        z = self._draw(values, lambda: self.noise(batch_size))
+        fake, g_non_trainable = g.stateless_call(
+            values.get_all(g.trainable_variables),
+            values.get_all(g.non_trainable_variables),
+            z,
+            training=True,
+        )
+        values.put_all(g.non_trainable_variables, g_non_trainable)
+        fake = jax.lax.stop_gradient(fake)
+        alpha = None
+        if self.gp_weight:
+            alpha = self._draw(values, lambda: self.interpolation_weights(batch_size))
+
+        def loss_fn(trainable, non_trainable):
+            def call(x, non_trainable):
+                return self.critic.stateless_call(trainable, non_trainable, x, training=True)
+
+            real_scores, non_trainable = call(real, non_trainable)
+            fake_scores, non_trainable = call(fake, non_trainable)
+            input_gradients = None
+            if alpha is not None:
+                x_hat = penalties.interpolate(real, fake, alpha)
+                scores, vjp, non_trainable = jax.vjp(
+                    lambda x: call(x, non_trainable), x_hat, has_aux=True
+                )
+                (input_gradients,) = vjp(jnp.ones_like(scores))
+            loss, logs = self.critic_loss(real_scores, fake_scores, input_gradients)
+            return loss, (logs, non_trainable)
+
+        c, opt = self.critic, self.critic_optimizer
+        trainable = values.get_all(c.trainable_variables)
+        (_, (logs, non_trainable)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+            trainable, values.get_all(c.non_trainable_variables)
+        )
+        trainable, opt_values = opt.stateless_apply(
+            values.get_all(opt.variables), grads, trainable
+        )
+        values.put_all(c.trainable_variables, trainable)
+        values.put_all(c.non_trainable_variables, non_trainable)
+        values.put_all(opt.variables, opt_values)
+        return logs
+
+    def _generator_iteration_variables(self):
+        return [
+            *self.generator.variables,
+            *self.critic.variables,
+            *self.generator_optimizer.variables,
+            self.seed_generator.state,
+            self.generator_iterations,
+            self.last_generator_loss,
+        ]
+
+    def _generator_iteration(self, values, batch_size):
+        values = _State(values)
+        loss = jnp.zeros((), "float32")
+        if self.trains_generator:
+            g, c, opt = self.generator, self.critic, self.generator_optimizer
+            z = self._draw(values, lambda: self.noise(batch_size))
+
+            def loss_fn(trainable, g_non_trainable, c_non_trainable):
+                fake, g_non_trainable = g.stateless_call(
+                    trainable, g_non_trainable, z, training=True
+                )
+                scores, c_non_trainable = c.stateless_call(
+                    values.get_all(c.trainable_variables), c_non_trainable, fake, training=True
+                )
+                return self.generator_loss(scores), (g_non_trainable, c_non_trainable)
+
+            trainable = values.get_all(g.trainable_variables)
+            (loss, (g_non_trainable, c_non_trainable)), grads = jax.value_and_grad(
+                loss_fn, has_aux=True
+            )(
+                trainable,
+                values.get_all(g.non_trainable_variables),
+                values.get_all(c.non_trainable_variables),
+            )
+            trainable, opt_values = opt.stateless_apply(
+                values.get_all(opt.variables), grads, trainable
+            )
+            values.put_all(g.trainable_variables, trainable)
+            values.put_all(g.non_trainable_variables, g_non_trainable)
+            values.put_all(c.non_trainable_variables, c_non_trainable)
+            values.put_all(opt.variables, opt_values)
+        values[id(self.generator_iterations)] = values[id(self.generator_iterations)] + 1
+        values[id(self.last_generator_loss)] = loss.astype("float32")
+        return dict(values)

@@ -1,0 +1,91 @@
+"""How many critic iterations precede each generator iteration.
+
+The WGAN repo (main.py lines 163-166, the one addition its README says is missing from the
+paper) trains the critic for 100 iterations before each of the first 25 generator
+iterations and before every 500th, so the critic starts, and regularly returns, near its
+optimum; otherwise it uses `critic_steps` (5). `CriticSchedule` reproduces that, with the
+warm-up switchable off for the other objectives.
+
+The schedule is evaluated inside the compiled train step (the generator-iteration counter is
+a tensor there), so `critic_steps_at` is written in `keras.ops`; `total_critic_steps` is its
+plain-Python twin used to size `fit` in generator iterations.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="kwgan")
+class CriticSchedule:
+    """Critic iterations per generator iteration.
+
+    Args:
+        critic_steps: the regular number (the papers' n_critic).
+        warmup_steps: critic iterations during warm-up; `0` disables the warm-up.
+        warmup_iterations: the first this-many generator iterations are warm-up ones.
+        warmup_every: every generator iteration divisible by this is a warm-up one too.
+    """
+
+    def __init__(
+        self,
+        critic_steps: int = 5,
+        warmup_steps: int = 0,
+        warmup_iterations: int = 25,
+        warmup_every: int = 500,
+    ):
+        for name, value in (
+            ("critic_steps", critic_steps),
+            ("warmup_iterations", warmup_iterations),
+            ("warmup_every", warmup_every),
+        ):
+            if int(value) != value or value <= 0:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+        if int(warmup_steps) != warmup_steps or warmup_steps < 0:
+            raise ValueError(f"warmup_steps must be a non-negative integer, got {warmup_steps!r}.")
+        self.critic_steps = int(critic_steps)
+        self.warmup_steps = int(warmup_steps)
+        self.warmup_iterations = int(warmup_iterations)
+        self.warmup_every = int(warmup_every)
+
+    @classmethod
+    def wgan(cls, critic_steps: int = 5) -> "CriticSchedule":
+        """The WGAN repo's schedule: 100 critic iterations for g < 25 and g % 500 == 0."""
+        return cls(critic_steps, warmup_steps=100)
+
+    def _is_warmup(self, generator_iteration):
+        return ops.logical_or(
+            generator_iteration < self.warmup_iterations,
+            generator_iteration % self.warmup_every == 0,
+        )
+
+    def critic_steps_at(self, generator_iteration):
+        """Critic iterations before generator iteration `generator_iteration` (a tensor)."""
+        if not self.warmup_steps:
+            return ops.convert_to_tensor(self.critic_steps, "int32")
+        return ops.where(
+            self._is_warmup(generator_iteration), self.warmup_steps, self.critic_steps
+        )
+
+    def steps_before(self, generator_iteration: int) -> int:
+        """Plain-Python `critic_steps_at` for one generator iteration."""
+        g = int(generator_iteration)
+        warm = self.warmup_steps and (g < self.warmup_iterations or g % self.warmup_every == 0)
+        return self.warmup_steps if warm else self.critic_steps
+
+    def total_critic_steps(self, generator_iterations: int, start: int = 0) -> int:
+        """Critic iterations (= `fit` steps) that train generator iterations [start, start + n)."""
+        return sum(self.steps_before(g) for g in range(start, start + generator_iterations))
+
+    def get_config(self) -> dict:
+        return {
+            "critic_steps": self.critic_steps,
+            "warmup_steps": self.warmup_steps,
+            "warmup_iterations": self.warmup_iterations,
+            "warmup_every": self.warmup_every,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict) -> "CriticSchedule":
+        return cls(**config)

@@ -170,6 +170,13 @@ class GAN(GANTrainer, keras.Model):
         """False for a generator without weights (the paper's fixed-generator Fig. 1a)."""
         return bool(self.generator.trainable_variables)
 
+    def steps_for(self, generator_iterations: int) -> int:
+        """`fit` steps (critic iterations, one real batch each) that train exactly
+        `generator_iterations` more generator iterations from where this model stands."""
+        done = int(ops.convert_to_numpy(self.generator_iterations))
+        in_cycle = int(ops.convert_to_numpy(self.critic_cycle_step))
+        return self.schedule.total_critic_steps(generator_iterations, start=done) - in_cycle
+
     # -- pieces of a training step shared by every backend ----------------------------
 
     def real_batch(self, data):
@@ -230,6 +237,26 @@ class GAN(GANTrainer, keras.Model):
         return due, ops.where(due, 0, cycle_step)
 
     # -- serialisation ------------------------------------------------------------------
+
+    def _own_saved_variables(self) -> list:
+        # The noise seed's state is not a layer variable, so Keras would not checkpoint
+        # it; saving it makes a resumed run draw exactly the noise it would have drawn.
+        return [*self._trainable_variables, *self._non_trainable_variables, self.seed_generator.state]
+
+    def save_own_variables(self, store) -> None:
+        for i, variable in enumerate(self._own_saved_variables()):
+            store[f"{i}"] = variable
+
+    def load_own_variables(self, store) -> None:
+        variables = self._own_saved_variables()
+        if len(store.keys()) != len(variables):
+            raise ValueError(
+                f"The checkpoint holds {len(store.keys())} GAN-level variables, expected "
+                f"{len(variables)} (counters, last generator loss, noise seed): it was not "
+                "written by this version of kwgan.GAN."
+            )
+        for i, variable in enumerate(variables):
+            variable.assign(store[f"{i}"])
 
     def get_config(self) -> dict:
         return {

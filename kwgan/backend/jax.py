@@ -34,6 +34,33 @@ class _State(dict):
 
 
 class GANTrainer:
+    def make_train_function(self, force=False):
+        """Keras's train function, made to leave the model usable when a step fails.
+
+        During a JAX epoch Keras moves the variables' values into the jitted state and
+        only writes them back at the end, so an error raised while tracing the first step
+        (bad input, say) would leave every variable empty. Writing the incoming state back
+        before re-raising lets the user fix the input and call `fit` again.
+        """
+        super().make_train_function(force)
+        train_function = self.train_function
+        if getattr(train_function, "restores_on_error", False):
+            return train_function
+
+        def restoring_train_function(state, data):
+            try:
+                return train_function(state, data)
+            except Exception:
+                variables = (self.trainable_variables, self.non_trainable_variables, self.optimizer.variables)
+                for group, values in zip(variables, state):
+                    for variable, value in zip(group, values):
+                        variable.assign(value)
+                raise
+
+        restoring_train_function.restores_on_error = True
+        self.train_function = restoring_train_function
+        return restoring_train_function
+
     def train_step(self, state, data):
         trainable, non_trainable, optimizer_values, metrics_values = state
         values = _State()

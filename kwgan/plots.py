@@ -1,0 +1,93 @@
+"""Figures: the critic's value surface (WGAN-GP Fig. 1) and the W-estimate curve (WGAN Fig. 3).
+
+matplotlib with the non-interactive Agg backend, so plotting works on headless machines;
+every figure is written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import keras
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from scipy.signal import medfilt  # noqa: E402
+
+from kwgan.io import atomic_path  # noqa: E402
+
+
+def median_filter(values: Sequence[float], kernel: int = 101) -> np.ndarray:
+    """The WGAN README's smoothing, `medfilt(x, 101)`, with the kernel cut to fit short runs."""
+    values = np.asarray(values, dtype=np.float64)
+    n = len(values)
+    if n == 0:
+        return values
+    kernel = min(kernel, n if n % 2 else n - 1)
+    return medfilt(values, kernel if kernel % 2 else kernel - 1)
+
+
+def _save(fig, path: str) -> None:
+    with atomic_path(path, suffix=os.path.splitext(path)[1]) as tmp:
+        fig.savefig(tmp, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+
+
+def critic_surface(
+    critic: keras.Model,
+    real: np.ndarray,
+    fake: np.ndarray,
+    path: str,
+    *,
+    extent: float = 3.0,
+    points: int = 128,
+    title: str = "",
+) -> None:
+    """Contours of the critic over [−extent, extent]², real (orange) and generated (green)."""
+    axis = np.linspace(-extent, extent, points, dtype=np.float32)
+    xx, yy = np.meshgrid(axis, axis)
+    grid = np.stack([xx.ravel(), yy.ravel()], axis=1)
+    values = np.asarray(critic.predict(grid, batch_size=4096, verbose=0)).reshape(points, points)
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.contour(xx, yy, values, levels=20, cmap="viridis")
+    ax.scatter(real[:, 0], real[:, 1], marker="+", c="orange", s=12, label="real")
+    ax.scatter(fake[:, 0], fake[:, 1], marker="+", c="green", s=12, label="generated")
+    ax.set_xlim(-extent, extent)
+    ax.set_ylim(-extent, extent)
+    ax.set_aspect("equal")
+    ax.legend(loc="upper right", fontsize=8)
+    ax.set_title(title, fontsize=9)
+    _save(fig, path)
+
+
+def w_estimate_curve(
+    iterations: Sequence[int],
+    w_estimate: Sequence[float],
+    path: str,
+    *,
+    exact: tuple[Sequence[int], Sequence[float]] | None = None,
+    title: str = "",
+) -> None:
+    """The critic's Wasserstein estimate over generator iterations, median-filtered.
+
+    `exact`, if given, is `(iterations, W1 values)` of a real distance (exact optimal
+    transport on the toy problems), drawn on a second axis for comparison.
+    """
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(iterations, w_estimate, color="0.8", lw=0.5, label="critic estimate")
+    ax.plot(iterations, median_filter(w_estimate), color="C0", label="median filter (101)")
+    ax.set_xlabel("generator iterations")
+    ax.set_ylabel("W estimate  E D(x) − E D(G(z))")
+    handles, labels = ax.get_legend_handles_labels()
+    if exact is not None:
+        ax2 = ax.twinx()
+        ax2.plot(*exact, "o-", color="C3", ms=3, label="exact W1 (2000 vs 2000)")
+        ax2.set_ylabel("exact W1")
+        h2, l2 = ax2.get_legend_handles_labels()
+        handles, labels = handles + h2, labels + l2
+    ax.legend(handles, labels, loc="upper right", fontsize=8)
+    ax.set_title(title, fontsize=9)
+    _save(fig, path)

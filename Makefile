@@ -1,0 +1,35 @@
+# Two commands do everything on a fresh machine with Python >= 3.10:
+#   make demo   set up .venv and train the quickstart (data that is always present)
+#   make test   set up .venv and run the test suite on $(KERAS_BACKEND) (default: all three)
+
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+BACKENDS ?= tensorflow jax torch
+
+.PHONY: setup demo toy test test-only clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# The CPU build of PyTorch first: an unpinned torch would pull a multi-GB CUDA build.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[all]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	KERAS_BACKEND=$${KERAS_BACKEND:-jax} $(BIN)/python experiments/toy.py --dataset 8gaussians --objective wgan-gp --steps 2000 --out runs/demo
+
+test: setup test-only
+
+test-only:
+	@set -e; for b in $${KERAS_BACKEND:-$(BACKENDS)}; do \
+		echo "== KERAS_BACKEND=$$b"; \
+		KERAS_BACKEND=$$b $(BIN)/python -m pytest tests; \
+	done
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

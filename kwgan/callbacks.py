@@ -25,10 +25,12 @@ class GeneratorIterationCallback(keras.callbacks.Callback):
         gan = self.model
         self.generator_iteration = int(_scalar(gan.generator_iterations))
         self._cycle_step = int(_scalar(gan.critic_cycle_step))
+        # Kept aside: on JAX every `self.model` access syncs the whole training state.
+        self._schedule = gan.schedule
 
     def on_train_batch_end(self, batch, logs=None):
         self._cycle_step += 1
-        if self._cycle_step >= self.model.schedule.steps_before(self.generator_iteration):
+        if self._cycle_step >= self._schedule.steps_before(self.generator_iteration):
             self._cycle_step = 0
             self.generator_iteration += 1
             self.on_generator_iteration_end(self.generator_iteration, logs or {})

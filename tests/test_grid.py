@@ -1,0 +1,89 @@
+"""Layout and pixel values of `kwgan.grid` (NumPy and Pillow only, no backend work)."""
+
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from kwgan.grid import image_grid, save_grid, to_uint8
+
+WHITE = 255
+
+
+def _constant_images(values, size=2, channels=1):
+    """One size×size image per value, every pixel equal to it."""
+    return np.stack(
+        [np.full((size, size, channels), v, np.float32) for v in values]
+    )
+
+
+def test_to_uint8_maps_range_clips_and_blackens_nan():
+    x = np.array([-1.0, -0.5, 0.0, 0.5, 1.0, -3.0, 7.0, np.nan], np.float32)
+    np.testing.assert_array_equal(
+        to_uint8(x), [0, 64, 128, 191, 255, 0, 255, 0]
+    )
+
+
+def test_four_2x2_images_tile_into_7x7_with_white_separators():
+    grid = image_grid(_constant_images([-1.0, -0.5, 0.0, 0.5]))
+    assert grid.shape == (7, 7, 1) and grid.dtype == np.uint8
+    # Row-major: image i's top-left pixel is at (1 + 3·(i // 2), 1 + 3·(i % 2)).
+    np.testing.assert_array_equal(grid[1:3, 1:3], 0)
+    np.testing.assert_array_equal(grid[1:3, 4:6], 64)
+    np.testing.assert_array_equal(grid[4:6, 1:3], 128)
+    np.testing.assert_array_equal(grid[4:6, 4:6], 191)
+    for line in (0, 3, 6):
+        np.testing.assert_array_equal(grid[line], WHITE)
+        np.testing.assert_array_equal(grid[:, line], WHITE)
+
+
+def test_nrow_sets_images_per_row():
+    grid = image_grid(_constant_images([-1.0] * 4), nrow=4)
+    assert grid.shape == (4, 13, 1)
+    np.testing.assert_array_equal(grid[1:3, 10:12], 0)
+
+
+def test_default_layout_is_square_ish_and_fills_empty_cells_with_padding():
+    images = np.full((5, 3, 2, 3), -1.0, np.float32)  # non-square RGB images
+    grid = image_grid(images)  # ⌈√5⌉ = 3 per row → 2 rows, one empty cell
+    assert grid.shape == (2 * 4 + 1, 3 * 3 + 1, 3)
+    np.testing.assert_array_equal(grid[5:8, 7:9], WHITE)  # the empty sixth cell
+    np.testing.assert_array_equal(grid[5:8, 4:6], 0)  # the fifth image
+
+
+def test_nrow_larger_than_batch_does_not_leave_empty_columns():
+    assert image_grid(_constant_images([0.0, 0.0]), nrow=8).shape == (4, 7, 1)
+
+
+@pytest.mark.parametrize(
+    "images, nrow",
+    [
+        (np.zeros((4, 2, 2)), None),  # no channel axis
+        (np.zeros((4, 2, 2, 2)), None),  # two channels
+        (np.zeros((0, 2, 2, 1)), None),  # nothing to tile
+        (np.zeros((4, 2, 2, 1)), 0),
+    ],
+)
+def test_image_grid_rejects_bad_input(images, nrow):
+    with pytest.raises(ValueError):
+        image_grid(images, nrow)
+
+
+@pytest.mark.parametrize("channels, mode", [(1, "L"), (3, "RGB")])
+def test_save_grid_writes_upscaled_png_atomically(tmp_path, channels, mode):
+    images = _constant_images([-1.0, -0.5, 0.0, 0.5], channels=channels)
+    path = tmp_path / "grid.png"
+    save_grid(images, path, scale=3)
+    with Image.open(path) as png:
+        assert png.format == "PNG" and png.mode == mode and png.size == (21, 21)
+        pixels = np.asarray(png).reshape(21, 21, channels)
+    expected = image_grid(images).repeat(3, axis=0).repeat(3, axis=1)
+    np.testing.assert_array_equal(pixels, expected)
+    assert os.listdir(tmp_path) == ["grid.png"]  # no temporary file left behind
+
+
+def test_save_grid_rejects_non_positive_scale(tmp_path):
+    with pytest.raises(ValueError, match="scale"):
+        save_grid(_constant_images([0.0]), tmp_path / "grid.png", scale=0)
+    assert not os.listdir(tmp_path)

@@ -8,10 +8,14 @@ model variables every batch (which, on JAX, would force a state sync per step).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import keras
 import numpy as np
+
+from kwgan.grid import save_grid
+from kwgan.plots import w_estimate_curve
 
 
 def _scalar(x) -> float:
@@ -98,9 +102,84 @@ class EvaluateEvery(GeneratorIterationCallback):
             self._run(self.generator_iteration)
 
 
-__all__ = [
-    "EvaluateEvery",
-    "GeneratorIterationCallback",
-    "LossHistory",
-    "StopAtGeneratorIteration",
-]
+
+
+class GeneratorProgbar(GeneratorIterationCallback):
+    """A progress bar in generator iterations (use with `fit(..., verbose=0)`).
+
+    Keras's own bar counts `fit` steps, i.e. critic iterations, which with a warm-up
+    schedule run 20× faster at some points than at others; this one counts what the papers
+    count and shows the latest logs of the closing critic step.
+    """
+
+    def __init__(self, total: int, verbose: int = 1):
+        super().__init__()
+        self.total = int(total)
+        self.verbose = verbose
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        self._start = self.generator_iteration
+        self._bar = keras.utils.Progbar(
+            self.total, verbose=self.verbose, unit_name="generator iteration",
+            stateful_metrics=["d_loss", "g_loss", "w_estimate", "gp"],
+        )
+
+    def on_generator_iteration_end(self, iteration, logs):
+        values = [(name, _scalar(value)) for name, value in logs.items()]
+        self._bar.update(min(iteration - self._start, self.total), values=values)
+
+
+class SampleGrid(GeneratorIterationCallback):
+    """Writes a PNG grid of samples from a *fixed* set of noise vectors.
+
+    Fixed noise (unlike the keras.io example, which draws new noise every time) makes
+    successive grids comparable, so progress is watchable. Writes
+    `samples_{iteration:07d}.png` every `every` generator iterations and `samples.png`
+    (the latest) each time and at the end of training.
+    """
+
+    def __init__(self, directory: str, every: int = 500, n: int = 64, seed: int = 0, scale: int = 2):
+        super().__init__()
+        if every <= 0 or n <= 0:
+            raise ValueError(f"every and n must be positive, got {every} and {n}.")
+        self.directory, self.every, self.n, self.seed, self.scale = directory, every, n, seed, scale
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        latent_dim = self.model.latent_dim
+        self.noise = np.random.default_rng(self.seed).normal(size=(self.n, latent_dim)).astype("float32")
+
+    def write(self, iteration: int) -> None:
+        images = np.asarray(self.model.generator.predict(self.noise, verbose=0))
+        os.makedirs(self.directory, exist_ok=True)
+        save_grid(images, os.path.join(self.directory, f"samples_{iteration:07d}.png"), scale=self.scale)
+        save_grid(images, os.path.join(self.directory, "samples.png"), scale=self.scale)
+
+    def on_generator_iteration_end(self, iteration, logs):
+        if iteration % self.every == 0:
+            self.write(iteration)
+
+    def on_train_end(self, logs=None):
+        self.write(self.generator_iteration)
+
+
+class WEstimateCurve(LossHistory):
+    """Plots the median-filtered Wasserstein estimate to `path` every `every` iterations
+    and at the end (the WGAN paper's Fig. 3 curve, for image runs)."""
+
+    def __init__(self, path: str, every: int = 1000, title: str = ""):
+        super().__init__()
+        self.path, self.every, self.title = path, every, title
+
+    def plot(self) -> None:
+        if self.history.get("w_estimate"):
+            w_estimate_curve(self.iterations, self.history["w_estimate"], self.path, title=self.title)
+
+    def on_generator_iteration_end(self, iteration, logs):
+        super().on_generator_iteration_end(iteration, logs)
+        if iteration % self.every == 0:
+            self.plot()
+
+    def on_train_end(self, logs=None):
+        self.plot()

@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 demo: setup
-	KERAS_BACKEND=$${KERAS_BACKEND:-jax} $(BIN)/python experiments/toy.py --dataset 8gaussians --objective wgan-gp --steps 2000 --out runs/demo
+	KERAS_BACKEND=$${KERAS_BACKEND:-tensorflow} $(BIN)/python experiments/digits.py
 
 test: setup test-only
 

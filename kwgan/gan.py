@@ -150,7 +150,12 @@ class GAN(GANTrainer, keras.Model):
         )
         # Both optimizers travel in `self.optimizer`: on JAX only its variables are part
         # of the jitted state (keras3-gan-notes B.1), and checkpoints save it whole.
-        super().compile(optimizer=optimizer, jit_compile=jit_compile, **kwargs)
+        # No automatic loss scaling: it would wrap the MultiOptimizer, whose sub-optimizers
+        # this class applies directly. The penalty is computed in float32 (penalties.py),
+        # which is what makes bfloat16 policies safe; float16 would need scaling per tape.
+        super().compile(
+            optimizer=optimizer, jit_compile=jit_compile, auto_scale_loss=False, **kwargs
+        )
         self._generator_optimizer, self._critic_optimizer = g_opt, d_opt
         optimizer.build(self.trainable_variables)
         for opt, net in ((g_opt, self.generator), (d_opt, self.critic)):

@@ -249,3 +249,18 @@ def test_data_of_wrong_shape_rank_or_dtype(tiny_gan):
 def test_torch_compile_with_penalty_is_refused(tiny_gan):
     with pytest.raises(ValueError, match="double backward"):
         tiny_gan().compile("wgan-gp", jit_compile=True)
+
+
+def test_mixed_bfloat16_policy_trains_with_float32_penalty():
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        gan = kwgan.GAN(
+            kwgan.architectures.toy_generator(dim=8), kwgan.architectures.toy_critic(dim=8), seed=0
+        )
+        gan.compile("wgan-gp")
+        logs = gan.fit(kwgan.data.toy("8gaussians", batch_size=8, steps_per_epoch=5), verbose=0).history
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert gan.critic.layers[1].compute_dtype == "bfloat16"
+    assert all(np.isfinite(v[-1]) for v in logs.values())
+    assert {"gp", "d_loss", "g_loss", "w_estimate"} <= set(logs)

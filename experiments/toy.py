@@ -11,7 +11,8 @@ Gaussian mixtures the modes covered and the fraction of samples within 3σ of a 
     python experiments/toy.py --dataset 8gaussians --objective wgan-gp --steps 10000 --out runs/toy
     python experiments/toy.py --fixed_generator --objective wgan --out runs/fig1a_wgan
 
-Writes into --out: samples.npy, metrics.json, critic_surface.png, w_estimate.png.
+Writes into --out: samples.npy, metrics.json, critic_surface.png, w_estimate.png, and
+evaluations.jsonl (each evaluation as it happens).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ flags.DEFINE_integer("seed", 0, "Seed of weights, noise and data.")
 flags.DEFINE_boolean("fixed_generator", False, "Fig. 1a: train the critic alone against real data + N(0, I).")
 flags.DEFINE_integer("eval_every", 500, "Evaluate exact W1 every this many generator iterations.")
 flags.DEFINE_integer("eval_samples", 2000, "Points per side in the exact W1.")
+flags.DEFINE_float("max_minutes", None, "Stop (and evaluate, plot, save) after this much wall time.")
 flags.DEFINE_string("out", "runs/toy", "Output directory.")
 FLAGS = flags.FLAGS
 
@@ -50,13 +52,18 @@ def build_gan(dataset: str, fixed: bool, dim: int, seed: int):
     return kwgan.GAN(generator, kwgan.architectures.toy_critic(dim=dim), seed=seed)
 
 
-def evaluator(dataset: str, n: int, seed: int):
-    """Returns `evaluate(gan, iteration) -> dict` of exact W1 (and mode statistics)."""
+def evaluator(dataset: str, n: int, seed: int, log_path: str):
+    """Returns `evaluate(gan, iteration) -> dict` of exact W1 (and mode statistics).
+
+    Each result is also printed and appended to `log_path` (JSON lines), so a long run shows
+    its progress and keeps its evaluations if it is stopped.
+    """
+    import json
+
     import numpy as np
     import kwgan
 
     target = kwgan.data.sample(dataset, n, seed=seed + 1)
-    z = np.random.default_rng(seed + 2).normal(size=(n, 1)).astype("float32")
 
     def evaluate(gan, iteration: int) -> dict:
         noise = np.random.default_rng(seed + 2).normal(size=(n, gan.latent_dim)).astype("float32")
@@ -70,9 +77,12 @@ def evaluator(dataset: str, n: int, seed: int):
                 modes_covered=stats["modes_covered"],
                 high_quality_fraction=stats["high_quality_fraction"],
             )
+        line = json.dumps({"iteration": iteration, **result})
+        print(line, flush=True)
+        with open(log_path, "a") as f:
+            f.write(line + "\n")
         return result
 
-    del z
     return evaluate
 
 
@@ -84,6 +94,9 @@ def main(argv):
     from kwgan.io import atomic_path, write_json
 
     os.makedirs(FLAGS.out, exist_ok=True)
+    log_path = os.path.join(FLAGS.out, "evaluations.jsonl")
+    if os.path.exists(log_path):
+        os.remove(log_path)
     gan = build_gan(FLAGS.dataset, FLAGS.fixed_generator, FLAGS.dim, FLAGS.seed)
     gan.compile(
         FLAGS.objective,
@@ -94,13 +107,15 @@ def main(argv):
     )
     history = kwgan.callbacks.LossHistory()
     evaluation = kwgan.callbacks.EvaluateEvery(
-        FLAGS.eval_every, evaluator(FLAGS.dataset, FLAGS.eval_samples, FLAGS.seed)
+        FLAGS.eval_every, evaluator(FLAGS.dataset, FLAGS.eval_samples, FLAGS.seed, log_path)
     )
     steps = gan.steps_for(FLAGS.steps)
     data = kwgan.data.toy(FLAGS.dataset, FLAGS.batch_size, steps_per_epoch=steps, seed=FLAGS.seed)
     start = time.time()
-    gan.fit(data, epochs=1, callbacks=[history, evaluation], verbose=2)
+    limit = [kwgan.callbacks.TimeLimit(60 * FLAGS.max_minutes)] if FLAGS.max_minutes else []
+    gan.fit(data, epochs=1, callbacks=[history, evaluation, *limit], verbose=2)
     seconds = time.time() - start
+    iterations = int(keras.ops.convert_to_numpy(gan.generator_iterations))
 
     floor = kwgan.metrics.w1_floor(
         functools.partial(kwgan.data.sample, FLAGS.dataset), FLAGS.eval_samples
@@ -126,7 +141,8 @@ def main(argv):
                                                    "seed", "fixed_generator", "eval_samples")},
             "backend": keras.backend.backend(),
             "seconds": seconds,
-            "seconds_per_generator_iteration": seconds / max(FLAGS.steps, 1),
+            "generator_iterations": iterations,
+            "seconds_per_generator_iteration": seconds / max(iterations, 1),
             "w1_floor": floor,
             "final": {**final, "w1_over_floor": final["w1"] / floor},
             "spearman_w_estimate_vs_w1": spearman,
@@ -135,7 +151,7 @@ def main(argv):
         },
     )
     real = kwgan.data.sample(FLAGS.dataset, 512, seed=FLAGS.seed + 4)
-    title = f"{FLAGS.objective} on {FLAGS.dataset}, {FLAGS.steps} generator iterations"
+    title = f"{FLAGS.objective} on {FLAGS.dataset}, {iterations} generator iterations"
     kwgan.plots.critic_surface(gan.critic, real, samples[:512], os.path.join(FLAGS.out, "critic_surface.png"), title=title)
     if w_est:
         kwgan.plots.w_estimate_curve(

@@ -9,6 +9,7 @@ model variables every batch (which, on JAX, would force a state sync per step).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 
 import keras
@@ -53,6 +54,22 @@ class StopAtGeneratorIteration(GeneratorIterationCallback):
     def on_generator_iteration_end(self, iteration, logs):
         if iteration >= self.iterations:
             self.model.stop_training = True
+
+
+class TimeLimit(keras.callbacks.Callback):
+    """Stops `fit` cleanly once `seconds` of wall time have passed, so a time-budgeted run
+    still reaches `on_train_end` (final evaluation, plots, saved outputs)."""
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        self.seconds = float(seconds)
+
+    def on_train_begin(self, logs=None):
+        self._deadline = time.monotonic() + self.seconds
+
+    def on_train_batch_end(self, batch, logs=None):
+        if time.monotonic() > self._deadline:
+            self._model.stop_training = True
 
 
 class LossHistory(GeneratorIterationCallback):

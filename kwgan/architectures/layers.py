@@ -1,0 +1,334 @@
+"""Custom layers for the reference architectures, written with `keras.ops` only.
+
+Each layer reproduces one tflib op or helper from the WGAN-GP reference code
+(`igul222/improved_wgan_training`), translated from its NCHW layout to channels-last:
+
+- `ChannelLayerNorm`: `tflib.ops.layernorm.Layernorm(name, [1,2,3], x)`. Statistics over
+  (H, W, C) per example, but scale and offset per *channel*. Keras's
+  `LayerNormalization(axis=[1, 2, 3])` would give them the shape (H, W, C), which changes both
+  the parameter count and what the layer can express.
+- `ConditionalBatchNorm`: `tflib.ops.cond_batchnorm.Batchnorm`. Batch statistics shared by all
+  classes, with a per-class scale and offset looked up by label.
+- `GatedActivation`: `pixcnn_gated_nonlinearity(x[:, ::2], x[:, 1::2])` from `gan_64x64.py`.
+- `SubpixelConv2D`, `UpsampleConv2D`, `ConvMeanPool`, `MeanPoolConv`: the resampling
+  convolutions of `gan_64x64.py` and `gan_cifar_resnet.py`.
+
+`normalize` picks the normalisation layer that an architecture's `Normalize(...)` call would
+use. All layers are registered under the package name "kwgan", so models that use them save to
+and load from `.keras` files.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+from keras import ops
+
+NORMS = ("batch", "layer", None)
+"""Normalisation kinds accepted by `normalize` and by the builders' `norm` arguments."""
+
+BN_EPSILON = 1e-5  # tflib's fused and non-fused batch norm, and PyTorch's BatchNorm2d
+BN_MOMENTUM = 0.9  # PyTorch's running-average rate 0.1. The references never read these stats.
+
+_register = keras.saving.register_keras_serializable(package="kwgan")
+
+
+def _upcast(x: Any) -> Any:
+    """Computes normalisation statistics in float32 at least, as Keras's own norms do."""
+    return ops.cast(x, keras.backend.result_type(x.dtype, "float32"))
+
+
+@_register
+class ChannelLayerNorm(keras.layers.Layer):
+    """Layer norm over all non-batch axes, with a scale and offset per channel.
+
+    y = (x − mean) / sqrt(var + ε) · γ[c] + β[c], where the mean and variance of each example
+    are taken over (H, W, C), or over the features of a 2-D input. This is the layer norm that
+    the WGAN-GP critics use in place of batch norm (`tflib.ops.layernorm.Layernorm` with
+    `norm_axes=[1,2,3]`). It has ε = 1e-5, and γ, β of shape (C,).
+    """
+
+    def __init__(
+        self,
+        epsilon: float = BN_EPSILON,
+        gamma_initializer: Any = "ones",
+        beta_initializer: Any = "zeros",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.epsilon = epsilon
+        self.gamma_initializer = keras.initializers.get(gamma_initializer)
+        self.beta_initializer = keras.initializers.get(beta_initializer)
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        channels = input_shape[-1]
+        self.gamma = self.add_weight(
+            name="gamma", shape=(channels,), initializer=self.gamma_initializer
+        )
+        self.beta = self.add_weight(
+            name="beta", shape=(channels,), initializer=self.beta_initializer
+        )
+
+    def call(self, inputs: Any) -> Any:
+        x = _upcast(inputs)
+        axes = tuple(range(1, len(x.shape)))
+        mean, variance = ops.moments(x, axes=axes, keepdims=True)
+        gamma = ops.cast(self.gamma, x.dtype)
+        beta = ops.cast(self.beta, x.dtype)
+        outputs = (x - mean) * ops.rsqrt(variance + self.epsilon) * gamma + beta
+        return ops.cast(outputs, self.compute_dtype)
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple:
+        return tuple(input_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "epsilon": self.epsilon,
+            "gamma_initializer": keras.initializers.serialize(self.gamma_initializer),
+            "beta_initializer": keras.initializers.serialize(self.beta_initializer),
+        }
+
+
+@_register
+class ConditionalBatchNorm(keras.layers.Layer):
+    """Batch norm with a scale and offset per class (Dumoulin et al., 2016).
+
+    Called on `[x, labels]`, where labels are integer class ids of shape (B,) or (B, 1). The
+    mean and variance are taken over every axis but the channel axis and are shared by all
+    classes; γ and β are rows of (num_classes, C) tables, initialised to 1 and 0. This is
+    `tflib.ops.cond_batchnorm.Batchnorm`, used by the conditional CIFAR-10 ResNet generator.
+
+    As in `keras.layers.BatchNormalization`, `training=True` normalises with batch statistics
+    and updates moving averages; `training=False` normalises with the moving averages. The
+    reference always uses batch statistics, so call the generator with `training=True` to
+    reproduce it.
+    """
+
+    def __init__(
+        self,
+        num_classes: int,
+        momentum: float = BN_MOMENTUM,
+        epsilon: float = BN_EPSILON,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.num_classes = num_classes
+        self.momentum = momentum
+        self.epsilon = epsilon
+
+    def build(self, input_shape: list[tuple[int | None, ...]]) -> None:
+        channels = input_shape[0][-1]
+        self.gamma = self.add_weight(
+            name="gamma", shape=(self.num_classes, channels), initializer="ones"
+        )
+        self.beta = self.add_weight(
+            name="beta", shape=(self.num_classes, channels), initializer="zeros"
+        )
+        self.moving_mean = self.add_weight(
+            name="moving_mean", shape=(channels,), initializer="zeros", trainable=False
+        )
+        self.moving_variance = self.add_weight(
+            name="moving_variance", shape=(channels,), initializer="ones", trainable=False
+        )
+
+    def call(self, inputs: list[Any], training: bool | None = None) -> Any:
+        x, labels = inputs
+        x = _upcast(x)
+        if training and self.trainable:
+            mean, variance = ops.moments(x, axes=tuple(range(len(x.shape) - 1)))
+            m = self.momentum
+            self.moving_mean.assign(self.moving_mean * m + ops.cast(mean, "float32") * (1 - m))
+            self.moving_variance.assign(
+                self.moving_variance * m + ops.cast(variance, "float32") * (1 - m)
+            )
+        else:
+            mean = self.moving_mean
+            variance = self.moving_variance
+        mean = ops.cast(mean, x.dtype)
+        variance = ops.cast(variance, x.dtype)
+        labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
+        per_example = (-1,) + (1,) * (len(x.shape) - 2) + (x.shape[-1],)
+        gamma = ops.reshape(ops.take(ops.cast(self.gamma, x.dtype), labels, axis=0), per_example)
+        beta = ops.reshape(ops.take(ops.cast(self.beta, x.dtype), labels, axis=0), per_example)
+        outputs = (x - mean) * ops.rsqrt(variance + self.epsilon) * gamma + beta
+        return ops.cast(outputs, self.compute_dtype)
+
+    def compute_output_shape(self, input_shape: list[tuple[int | None, ...]]) -> tuple:
+        return tuple(input_shape[0])
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "num_classes": self.num_classes,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+        }
+
+
+@_register
+class GatedActivation(keras.layers.Layer):
+    """sigmoid(a) · tanh(b), with a the even and b the odd channels: 2C channels in, C out.
+
+    `pixcnn_gated_nonlinearity(x[:, ::2], x[:, 1::2])` of the WGAN-GP paper's "gated
+    multiplicative nonlinearities" architecture (`MultiplicativeDCGANGenerator` and
+    `MultiplicativeDCGANDiscriminator` in `gan_64x64.py`).
+    """
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        if input_shape[-1] % 2:
+            raise ValueError(
+                f"GatedActivation needs an even number of channels; got {input_shape[-1]}."
+            )
+
+    def call(self, inputs: Any) -> Any:
+        return ops.sigmoid(inputs[..., 0::2]) * ops.tanh(inputs[..., 1::2])
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple:
+        return tuple(input_shape[:-1]) + (input_shape[-1] // 2,)
+
+
+def _scale_spatial(shape: tuple[int | None, ...], factor: float, data_format: str) -> tuple:
+    spatial = slice(1, 3) if data_format == "channels_last" else slice(2, 4)
+    shape = list(shape)
+    shape[spatial] = [None if s is None else int(s * factor) for s in shape[spatial]]
+    return tuple(shape)
+
+
+def _mean_pool(x: Any, data_format: str) -> Any:
+    """Mean of the four stride-2 sub-grids: tflib's `add_n([x[::2,::2], …]) / 4`."""
+    return ops.average_pool(x, 2, strides=2, padding="valid", data_format=data_format)
+
+
+class _ResamplingConv2D(keras.layers.Conv2D):
+    """A stride-1 'same' Conv2D with a fixed resampling step before or after it."""
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int | tuple[int, int],
+        padding: str = "same",
+        **kwargs: Any,
+    ) -> None:
+        if padding != "same":
+            raise ValueError(f"{type(self).__name__} only supports padding='same'.")
+        super().__init__(filters, kernel_size, strides=1, padding=padding, **kwargs)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        del config["strides"]
+        return config
+
+
+@_register
+class ConvMeanPool(_ResamplingConv2D):
+    """Conv2D ('same', stride 1), then 2×2 mean pooling: `ConvMeanPool` of the references."""
+
+    def call(self, inputs: Any) -> Any:
+        return _mean_pool(super().call(inputs), self.data_format)
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple:
+        return _scale_spatial(super().compute_output_shape(input_shape), 0.5, self.data_format)
+
+
+@_register
+class MeanPoolConv(_ResamplingConv2D):
+    """2×2 mean pooling, then Conv2D ('same', stride 1): `MeanPoolConv` of the references."""
+
+    def call(self, inputs: Any) -> Any:
+        return super().call(_mean_pool(inputs, self.data_format))
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple:
+        pooled = _scale_spatial(input_shape, 0.5, self.data_format)
+        return super().compute_output_shape(pooled)
+
+
+@_register
+class UpsampleConv2D(_ResamplingConv2D):
+    """Nearest-neighbour ×2 upsampling, then Conv2D ('same', stride 1).
+
+    `UpsampleConv` of the references: four copies of x concatenated on channels, then
+    `depth_to_space(2)`, which is nearest-neighbour upsampling.
+    """
+
+    def call(self, inputs: Any) -> Any:
+        h, w = (1, 2) if self.data_format == "channels_last" else (2, 3)
+        upsampled = ops.repeat(ops.repeat(inputs, 2, axis=h), 2, axis=w)
+        return super().call(upsampled)
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple:
+        upsampled = _scale_spatial(input_shape, 2, self.data_format)
+        return super().compute_output_shape(upsampled)
+
+
+@_register
+class SubpixelConv2D(_ResamplingConv2D):
+    """Conv2D to 4·filters channels, then `depth_to_space(2)`: `SubpixelConv2D` of gan_64x64.
+
+    `filters` is the number of channels after the shuffle. The channel order of the shuffle is
+    TensorFlow's (`keras.ops.depth_to_space`), as in the reference.
+    """
+
+    def __init__(self, filters: int, kernel_size: int | tuple[int, int], **kwargs: Any) -> None:
+        super().__init__(4 * filters, kernel_size, **kwargs)
+
+    def call(self, inputs: Any) -> Any:
+        return ops.depth_to_space(super().call(inputs), 2, data_format=self.data_format)
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple:
+        shape = list(_scale_spatial(super().compute_output_shape(input_shape), 2, self.data_format))
+        channel = -1 if self.data_format == "channels_last" else 1
+        shape[channel] //= 4
+        return tuple(shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "filters": self.filters // 4}
+
+
+def normalize(
+    x: Any,
+    kind: str | None,
+    *,
+    name: str,
+    labels: Any = None,
+    num_classes: int | None = None,
+    gamma_initializer: Any = "ones",
+) -> Any:
+    """Applies the normalisation `kind` to the symbolic tensor `x`.
+
+    "batch": `BatchNormalization` (ε 1e-5), or `ConditionalBatchNorm` when `labels` is given.
+    "layer": `ChannelLayerNorm`, per example over (H, W, C) with a per-channel scale and offset.
+    None: no normalisation; returns `x` unchanged.
+    """
+    if kind not in NORMS:
+        raise ValueError(f"Unknown normalisation {kind!r}; expected one of {NORMS}.")
+    if kind is None:
+        return x
+    if labels is not None:
+        if kind != "batch":
+            raise ValueError(f"Conditional normalisation is batch norm only; got {kind!r}.")
+        return ConditionalBatchNorm(num_classes, name=name)([x, labels])
+    if kind == "layer":
+        return ChannelLayerNorm(gamma_initializer=gamma_initializer, name=name)(x)
+    return keras.layers.BatchNormalization(
+        momentum=BN_MOMENTUM,
+        epsilon=BN_EPSILON,
+        gamma_initializer=gamma_initializer,
+        name=name,
+    )(x)
+
+
+def activation(kind: str, *, name: str) -> keras.layers.Layer:
+    """The references' nonlinearities as layers: relu, leaky_relu (slope 0.2), tanh, gated."""
+    if kind == "relu":
+        return keras.layers.ReLU(name=name)
+    if kind == "leaky_relu":
+        return keras.layers.LeakyReLU(negative_slope=0.2, name=name)
+    if kind == "gated":
+        return GatedActivation(name=name)
+    if kind in ("tanh", "sigmoid"):
+        return keras.layers.Activation(kind, name=name)
+    raise ValueError(
+        f"Unknown activation {kind!r}; expected relu, leaky_relu, tanh, sigmoid or gated."
+    )

@@ -34,6 +34,7 @@ flags.DEFINE_integer("dim", None, "Base width of both networks (architecture def
 flags.DEFINE_integer("steps", 200_000, "Generator iterations.")
 flags.DEFINE_integer("batch_size", 64, "Batch size.")
 flags.DEFINE_integer("critic_steps", None, "Critic iterations per generator iteration (objective default).")
+flags.DEFINE_float("beta1", None, "Adam β1 for wgan-gp/dcgan, ignored by the RMSProp objectives (default: the objective's, 0 and 0.5).")
 flags.DEFINE_boolean("warmup", None, "WGAN repo's 100-critic-iteration warm-up (default: on for wgan).")
 flags.DEFINE_integer("seed", 0, "Seed of weights, noise and data order.")
 flags.DEFINE_integer("sample_every", 500, "Write a sample grid every this many generator iterations.")
@@ -71,7 +72,12 @@ def build_gan(channels: int):
         latent_dim=FLAGS.latent_dim, objective=FLAGS.objective, dim=FLAGS.dim,
     )
     gan = kwgan.GAN(generator, critic, seed=FLAGS.seed)
-    gan.compile(FLAGS.objective, critic_steps=FLAGS.critic_steps, warmup=FLAGS.warmup)
+    beta1 = FLAGS.beta1 if FLAGS.objective in ("wgan-gp", "dcgan") else None  # Adam only
+    g_opt, d_opt = kwgan.objectives.get(FLAGS.objective).optimizers(beta_1=beta1)
+    gan.compile(
+        FLAGS.objective, generator_optimizer=g_opt, critic_optimizer=d_opt,
+        critic_steps=FLAGS.critic_steps, warmup=FLAGS.warmup,
+    )
     return gan
 
 
@@ -121,7 +127,7 @@ def main(argv):
     metrics = {
         "config": {name: FLAGS[name].value for name in (
             "arch", "objective", "dataset", "image_size", "latent_dim", "dim", "steps",
-            "batch_size", "critic_steps", "warmup", "seed")},
+            "batch_size", "critic_steps", "beta1", "warmup", "seed")},
         "backend": keras.backend.backend(),
         "generator_iterations": iterations,
         "seconds": seconds,

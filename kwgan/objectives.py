@@ -28,7 +28,9 @@ def _adam(learning_rate: float, beta_1: float, beta_2: float) -> keras.optimizer
     return keras.optimizers.Adam(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=1e-8)
 
 
-def _rmsprop(learning_rate: float) -> keras.optimizers.Optimizer:
+def _rmsprop(learning_rate: float, beta_1: float | None = None) -> keras.optimizers.Optimizer:
+    if beta_1 is not None:
+        raise ValueError(f"beta_1={beta_1} applies to Adam; this objective trains with RMSProp.")
     return keras.optimizers.RMSprop(learning_rate, rho=0.99, epsilon=1e-8)
 
 
@@ -59,8 +61,15 @@ class Objective:
         """The generator's loss (a scalar)."""
         raise NotImplementedError
 
-    def optimizers(self) -> tuple[keras.optimizers.Optimizer, keras.optimizers.Optimizer]:
-        """Fresh (generator, critic) optimizers with the papers' settings."""
+    def optimizers(
+        self, beta_1: float | None = None
+    ) -> tuple[keras.optimizers.Optimizer, keras.optimizers.Optimizer]:
+        """Fresh (generator, critic) optimizers with the papers' settings.
+
+        `beta_1` overrides Adam's β1, which the references disagree on for WGAN-GP
+        (Algorithm 1 and the later `gan_64x64.py`: 0; `gan_toy.py`, `gan_cifar.py`,
+        `gan_mnist.py` and the paper's Appendix E: 0.5).
+        """
         raise NotImplementedError
 
 
@@ -73,10 +82,11 @@ class Wasserstein(Objective):
     def generator_loss(self, fake_scores):
         return -ops.mean(fake_scores)
 
-    def optimizers(self):
+    def optimizers(self, beta_1=None):
         if self.gp_weight:
-            return _adam(1e-4, 0.0, 0.9), _adam(1e-4, 0.0, 0.9)
-        return _rmsprop(5e-5), _rmsprop(5e-5)
+            beta_1 = 0.0 if beta_1 is None else beta_1
+            return _adam(1e-4, beta_1, 0.9), _adam(1e-4, beta_1, 0.9)
+        return _rmsprop(5e-5, beta_1), _rmsprop(5e-5, beta_1)
 
 
 class NonSaturating(Objective):
@@ -88,8 +98,9 @@ class NonSaturating(Objective):
     def generator_loss(self, fake_scores):
         return ops.mean(ops.softplus(-fake_scores))
 
-    def optimizers(self):
-        return _adam(2e-4, 0.5, 0.999), _adam(2e-4, 0.5, 0.999)
+    def optimizers(self, beta_1=None):
+        beta_1 = 0.5 if beta_1 is None else beta_1
+        return _adam(2e-4, beta_1, 0.999), _adam(2e-4, beta_1, 0.999)
 
 
 class LeastSquares(Objective):
@@ -101,8 +112,8 @@ class LeastSquares(Objective):
     def generator_loss(self, fake_scores):
         return ops.mean(ops.square(fake_scores - 1.0))
 
-    def optimizers(self):
-        return _rmsprop(1e-4), _rmsprop(1e-4)
+    def optimizers(self, beta_1=None):
+        return _rmsprop(1e-4, beta_1), _rmsprop(1e-4, beta_1)
 
 
 OBJECTIVES: dict[str, Objective] = {

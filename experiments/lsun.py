@@ -100,6 +100,8 @@ def main(argv):
     import kwgan
     from kwgan.io import atomic_path, write_json
 
+    if FLAGS.export:
+        kwgan.export.require_tensorflow()  # fail now, not after the whole run
     os.makedirs(FLAGS.out, exist_ok=True)
     data = dataset(FLAGS.batch_size)
     channels = FLAGS.channels or (1 if FLAGS.dataset in ("mnist", "digits") else 3)

@@ -126,7 +126,8 @@ class GeneratorProgbar(GeneratorIterationCallback):
 
     Keras's own bar counts `fit` steps, i.e. critic iterations, which with a warm-up
     schedule run 20× faster at some points than at others; this one counts what the papers
-    count and shows the latest logs of the closing critic step.
+    count, up to the absolute iteration `total` (so a resumed run starts part-way), and
+    shows the logs of the critic step that closed each iteration.
     """
 
     def __init__(self, total: int, verbose: int = 1):
@@ -136,15 +137,16 @@ class GeneratorProgbar(GeneratorIterationCallback):
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
-        self._start = self.generator_iteration
         self._bar = keras.utils.Progbar(
             self.total, verbose=self.verbose, unit_name="generator iteration",
             stateful_metrics=["d_loss", "g_loss", "w_estimate", "gp"],
         )
+        if self.generator_iteration:
+            self._bar.update(min(self.generator_iteration, self.total))
 
     def on_generator_iteration_end(self, iteration, logs):
         values = [(name, _scalar(value)) for name, value in logs.items()]
-        self._bar.update(min(iteration - self._start, self.total), values=values)
+        self._bar.update(min(iteration, self.total), values=values)
 
 
 class SampleGrid(GeneratorIterationCallback):

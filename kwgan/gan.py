@@ -178,9 +178,16 @@ class GAN(GANTrainer, keras.Model):
     def steps_for(self, generator_iterations: int) -> int:
         """`fit` steps (critic iterations, one real batch each) that train exactly
         `generator_iterations` more generator iterations from where this model stands."""
+        if generator_iterations < 0:
+            raise ValueError(f"generator_iterations must be >= 0, got {generator_iterations}.")
+        if generator_iterations == 0:
+            return 0
         done = int(ops.convert_to_numpy(self.generator_iterations))
         in_cycle = int(ops.convert_to_numpy(self.critic_cycle_step))
-        return self.schedule.total_critic_steps(generator_iterations, start=done) - in_cycle
+        # The current cycle takes at least one more step, also when a recompiled schedule
+        # asks for fewer critic steps than the cycle has already had.
+        first = max(self.schedule.steps_before(done) - in_cycle, 1)
+        return first + self.schedule.total_critic_steps(generator_iterations - 1, start=done + 1)
 
     # -- pieces of a training step shared by every backend ----------------------------
 

@@ -143,10 +143,14 @@ class GANTrainer:
         return logs
 
     def _generator_iteration_variables(self):
+        # A generator without weights (fixed_generator) gives the MultiOptimizer no variable
+        # to route to its optimizer, so that optimizer's variables are not in the jitted state;
+        # nothing touches them then anyway.
+        g_opt = self.generator_optimizer.variables if self.trains_generator else []
         return [
             *self.generator.variables,
             *self.critic.variables,
-            *self.generator_optimizer.variables,
+            *g_opt,
             self.seed_generator.state,
             self.generator_iterations,
             self.last_generator_loss,

@@ -1,0 +1,262 @@
+"""The experiment scripts end to end, at toy size, each in a subprocess on this backend.
+
+Every run is a fresh `python` with `cwd` at the repository root and the current
+`KERAS_BACKEND`, exactly as the README runs them. The image scripts' TensorFlow parts
+(tf.data pipelines, the LSUN mock, the SavedModel export) are skipped where TensorFlow
+is not installed.
+"""
+
+import functools
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+import kwgan
+from conftest import to_numpy
+
+ROOT = Path(__file__).resolve().parents[1]
+HAS_TF = importlib.util.find_spec("tensorflow") is not None
+pytestmark = pytest.mark.slow
+
+
+def run(*args: str, code: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    """`python ARGS` (or `python -c CODE ARGS`) at the repository root on this backend."""
+    env = {**os.environ, "KERAS_BACKEND": keras.backend.backend(), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    command = [sys.executable, *(["-c", code] if code else []), *args]
+    proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    if check:
+        assert proc.returncode == 0, f"{command}\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+    return proc
+
+
+def read_json(path) -> dict:
+    return json.loads(Path(path).read_text())
+
+
+def assert_png(path, mode=None) -> np.ndarray:
+    with Image.open(path) as image:
+        assert image.format == "PNG", path
+        if mode:
+            assert image.mode == mode
+        return np.asarray(image)
+
+
+# -- experiments/toy.py ------------------------------------------------------------------
+
+
+def test_toy_wgan_gp(tmp_path):
+    out = tmp_path / "toy"
+    run("experiments/toy.py", "--dataset", "8gaussians", "--steps", "6", "--eval_every", "3",
+        "--eval_samples", "200", "--dim", "16", "--batch_size", "32", "--out", str(out))
+
+    samples = np.load(out / "samples.npy")
+    assert samples.dtype == np.float32 and samples.shape == (200, 2)  # eval_samples points
+    assert np.isfinite(samples).all()
+
+    metrics = read_json(out / "metrics.json")
+    assert metrics["backend"] == keras.backend.backend()
+    assert metrics["config"]["steps"] == 6 and metrics["config"]["objective"] == "wgan-gp"
+    evaluations = metrics["evaluations"]
+    assert [e["iteration"] for e in evaluations] == [3, 6]
+    for e in evaluations:
+        assert set(e) == {"iteration", "w1", "modes_covered", "high_quality_fraction"}
+        assert e["w1"] > 0 and 0 <= e["modes_covered"] <= 8
+        assert 0 <= e["high_quality_fraction"] <= 1
+    floor = kwgan.metrics.w1_floor(functools.partial(kwgan.data.sample, "8gaussians"), 200)
+    assert metrics["w1_floor"] == pytest.approx(floor)
+    final = metrics["final"]
+    assert final == {**evaluations[-1], "w1_over_floor": pytest.approx(evaluations[-1]["w1"] / floor)}
+    # Only two evaluations pair up with the W estimate: too few for a rank correlation.
+    assert "spearman_w_estimate_vs_w1" in metrics
+    assert metrics["spearman_w_estimate_vs_w1"] is None
+    logs = metrics["logs"]
+    assert logs["iterations"] == [1, 2, 3, 4, 5, 6]
+    assert {k: len(v) for k, v in logs.items()} == dict.fromkeys(
+        ["iterations", "d_loss", "g_loss", "w_estimate", "gp"], 6
+    )
+    assert metrics["generator_iterations"] == 6
+    assert metrics["seconds_per_generator_iteration"] == pytest.approx(metrics["seconds"] / 6)
+    # Each evaluation was also logged as it happened.
+    lines = (out / "evaluations.jsonl").read_text().splitlines()
+    assert [json.loads(line) for line in lines] == evaluations
+    assert_png(out / "critic_surface.png")
+    assert_png(out / "w_estimate.png")
+
+
+def test_toy_fixed_generator_wgan(tmp_path):
+    """Fig. 1a: the critic trains alone, so the generator's samples are known exactly."""
+    out = tmp_path / "fixed"
+    run("experiments/toy.py", "--fixed_generator", "--objective", "wgan", "--steps", "4",
+        "--critic_steps", "2", "--nowarmup", "--eval_every", "2", "--eval_samples", "100",
+        "--dim", "8", "--batch_size", "16", "--out", str(out))
+
+    bank = kwgan.data.sample("8gaussians", 100_000, seed=7)  # what toy.py gives the generator
+    generator = kwgan.architectures.fixed_generator(bank)
+
+    # samples.npy: generator(noise of seed 3), i.e. a bank point plus the first two noise entries.
+    noise = np.random.default_rng(3).normal(size=(100, 3)).astype("float32")
+    samples = np.load(out / "samples.npy")
+    assert samples.dtype == np.float32 and samples.shape == (100, 2)
+    np.testing.assert_allclose(samples, to_numpy(generator.predict(noise, verbose=0)), atol=1e-6)
+    points = samples - noise[:, :2]
+    nearest = ((points[:, None, :] - bank[None, :, :]) ** 2).sum(-1).min(1)
+    assert nearest.max() < 1e-10
+
+    metrics = read_json(out / "metrics.json")
+    # Exact W1 of the untouched generator on the evaluation noise (seed 2) vs the target (seed 1).
+    eval_noise = np.random.default_rng(2).normal(size=(100, 3)).astype("float32")
+    expected = kwgan.metrics.exact_w1(
+        to_numpy(generator.predict(eval_noise, verbose=0)), kwgan.data.sample("8gaussians", 100, seed=1)
+    )
+    assert [e["iteration"] for e in metrics["evaluations"]] == [2, 4]
+    assert [e["w1"] for e in metrics["evaluations"]] == pytest.approx([expected, expected], rel=1e-6)
+    logs = metrics["logs"]
+    assert logs["iterations"] == [1, 2, 3, 4]
+    assert set(logs) == {"iterations", "d_loss", "g_loss", "w_estimate"}  # no penalty under wgan
+    assert logs["g_loss"] == [0.0] * 4  # no generator to train
+    assert_png(out / "critic_surface.png")
+    assert_png(out / "w_estimate.png")
+
+
+# -- experiments/digits.py (and lsun.py's resume) -------------------------------------------
+
+# Runs digits.py with StopAtGeneratorIteration turned into a crash: the process dies right
+# after the callback list's first member, BackupAndRestore, has checkpointed that step.
+CRASHING_DIGITS = textwrap.dedent(
+    """
+    import runpy, sys
+    import kwgan.callbacks
+
+    class Crash(Exception):
+        pass
+
+    def crash(self, iteration, logs):
+        if iteration >= self.iterations:
+            raise Crash(f"crashed after generator iteration {iteration}")
+
+    kwgan.callbacks.StopAtGeneratorIteration.on_generator_iteration_end = crash
+    sys.argv = ["experiments/digits.py", *sys.argv[1:]]
+    sys.path.insert(0, "experiments")
+    runpy.run_path("experiments/digits.py", run_name="__main__")
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory):
+    """digits.py crashed after generator iteration 1, then rerun to --steps 2 (resuming)."""
+    out = tmp_path_factory.mktemp("digits")
+    flags = ["--dim", "8", "--batch_size", "16", "--sample_every", "1", "--num_samples", "20",
+             "--checkpoint_every", "1", "--out", str(out)]
+    crashed = run("--steps", "1", "--export=", *flags, code=CRASHING_DIGITS, check=False)
+    assert crashed.returncode != 0 and "crashed after generator iteration 1" in crashed.stderr
+    backup = sorted(os.listdir(out / "checkpoints"))
+    export = ["--export", str(out / "saved")] if HAS_TF else ["--export="]
+    resumed = run("experiments/digits.py", "--steps", "2", *export, *flags)
+    return out, backup, resumed, keras.saving.load_model(out / "gan.keras")
+
+
+def test_digits_resumes_from_its_checkpoint(digits_run):
+    out, backup, _, gan = digits_run
+    assert backup == ["latest.weights.h5", "training_metadata.json"]
+    metrics = read_json(out / "metrics.json")
+    assert metrics["generator_iterations"] == 2
+    # The W-estimate curve only saw the generator iteration trained after the restore.
+    assert metrics["logs"]["iterations"] == [2]
+    # A finished run deletes its backup, so rerunning a finished run starts from scratch.
+    assert not (out / "checkpoints").exists()
+    assert int(to_numpy(gan.generator_iterations)) == 2
+    assert int(to_numpy(gan.critic_optimizer.iterations)) == 10  # 5 before the crash, 5 after
+    assert int(to_numpy(gan.generator_optimizer.iterations)) == 2
+
+
+def test_digits_outputs(digits_run):
+    out, _, resumed, gan = digits_run
+    assert "2 generator iterations" in resumed.stdout
+
+    samples = np.load(out / "samples.npy")
+    assert samples.dtype == np.float32 and samples.shape == (20, 32, 32, 1)
+    assert samples.min() >= -1 and samples.max() <= 1
+    noise = np.random.default_rng(1).normal(size=(20, gan.latent_dim)).astype("float32")
+    np.testing.assert_allclose(samples, to_numpy(gan.generator.predict(noise, verbose=0)), atol=1e-5)
+
+    metrics = read_json(out / "metrics.json")
+    assert metrics["config"]["dataset"] == "digits" and metrics["config"]["arch"] == "cifar-dcgan"
+    digits = metrics["digits"]
+    assert digits["n"] == 20
+    assert {"score", "fd", "real_score", "real_fd", "noise_score", "noise_fd"} <= set(digits)
+    assert 1 <= digits["score"] <= 10 and 1 <= digits["real_score"] <= 10
+    assert metrics["parameters"] == {
+        "generator": gan.generator.count_params(), "critic": gan.critic.count_params()
+    }
+
+    # SampleGrid's default 64 images (not --num_samples) in an 8×8 grid of 32×32, ×2.
+    # The crash came before SampleGrid's turn at iteration 1: only the resumed run's grids.
+    assert sorted(f for f in os.listdir(out) if f.startswith("samples_")) == ["samples_0000002.png"]
+    side = (8 * 33 + 1) * 2
+    assert assert_png(out / "samples.png", mode="L").shape == (side, side)
+    assert_png(out / "w_estimate.png")
+
+
+@pytest.mark.skipif(not HAS_TF, reason="the SavedModel export needs TensorFlow")
+def test_digits_export(digits_run):
+    out = digits_run[0]
+    saved = out / "saved"
+    assert (saved / "saved_model.pb").exists()
+    metadata = kwgan.export.load_metadata(saved)
+    assert metadata == read_json(saved / "kwgan.json")
+    assert metadata["latent_dim"] == 128 and list(metadata["output_shape"]) == [32, 32, 1]
+    assert metadata["generator_iterations"] == 2
+    assert metadata["dataset"] == "digits" and metadata["objective"] == "wgan-gp"
+
+
+# -- experiments/lsun.py on tensorflow-datasets mock data ----------------------------------
+
+MOCKED_LSUN = textwrap.dedent(
+    """
+    import sys
+    import tensorflow_datasets as tfds
+    from absl import app
+
+    sys.path.insert(0, "experiments")
+    import lsun
+
+    sys.argv = ["experiments/lsun.py", *sys.argv[1:]]
+    with tfds.testing.mock_data(num_examples=64):
+        app.run(lsun.main)
+    """
+)
+
+
+@pytest.mark.skipif(
+    not HAS_TF or importlib.util.find_spec("tensorflow_datasets") is None,
+    reason="LSUN is read through tensorflow-datasets",
+)
+def test_lsun_on_mock_data(tmp_path):
+    out = tmp_path / "lsun"
+    run("--dataset", "lsun/bedroom", "--arch", "dcgan", "--image_size", "16", "--dim", "8",
+        "--steps", "1", "--batch_size", "8", "--num_samples", "10", "--sample_every", "1",
+        "--out", str(out), code=MOCKED_LSUN)
+
+    samples = np.load(out / "samples.npy")
+    assert samples.dtype == np.float32 and samples.shape == (10, 16, 16, 3)
+    assert samples.min() >= -1 and samples.max() <= 1
+    metrics = read_json(out / "metrics.json")
+    assert metrics["generator_iterations"] == 1
+    assert metrics["config"]["dataset"] == "lsun/bedroom" and metrics["config"]["image_size"] == 16
+    assert "digits" not in metrics  # the classifier scores exist for the digits only
+    assert metrics["logs"]["iterations"] == [1]
+    side = (8 * 17 + 1) * 2  # 64 RGB samples of 16×16, ×2
+    assert assert_png(out / "samples.png", mode="RGB").shape == (side, side, 3)
+    assert (out / "samples_0000001.png").exists() and (out / "w_estimate.png").exists()
+    gan = keras.saving.load_model(out / "gan.keras")
+    assert gan.data_shape == (16, 16, 3) and int(to_numpy(gan.generator_iterations)) == 1

@@ -40,6 +40,7 @@ flags.DEFINE_integer("seed", 0, "Seed of weights, noise and data order.")
 flags.DEFINE_integer("sample_every", 500, "Write a sample grid every this many generator iterations.")
 flags.DEFINE_integer("checkpoint_every", 500, "Checkpoint every this many critic iterations (fit steps).")
 flags.DEFINE_integer("num_samples", 1000, "Images in samples.npy.")
+flags.DEFINE_float("max_minutes", None, "Stop (and sample, score, save) after this much wall time.")
 flags.DEFINE_string("out", "runs/lsun", "Output directory.")
 flags.DEFINE_string("export", None, "Also export the generator as a SavedModel to this directory.")
 FLAGS = flags.FLAGS
@@ -115,6 +116,8 @@ def main(argv):
         kwgan.callbacks.SampleGrid(FLAGS.out, every=FLAGS.sample_every, seed=FLAGS.seed),
         curve,
     ]
+    if FLAGS.max_minutes:
+        callbacks.append(kwgan.callbacks.TimeLimit(60 * FLAGS.max_minutes))
     start = time.time()
     gan.fit(data, epochs=10**9, callbacks=callbacks, verbose=0)
     seconds = time.time() - start

@@ -191,7 +191,8 @@ def test_short_8gaussians_run_lowers_exact_w1():
     gan = kwgan.GAN(
         kwgan.architectures.toy_generator(dim=64), kwgan.architectures.toy_critic(dim=64), seed=0
     )
-    gan.compile("wgan-gp", generator_optimizer=keras.optimizers.Adam(1e-3, 0.5, 0.9),
+    # gan_toy.py's λ = 0.1 and β1 = 0.5, at a 10× learning rate so 100 iterations show it.
+    gan.compile("wgan-gp", gp_weight=0.1, generator_optimizer=keras.optimizers.Adam(1e-3, 0.5, 0.9),
                 critic_optimizer=keras.optimizers.Adam(1e-3, 0.5, 0.9))
     target = kwgan.data.sample("8gaussians", 500, seed=1)
     z = np.random.default_rng(2).normal(size=(500, 2)).astype("float32")

@@ -28,7 +28,7 @@ test: setup test-only
 test-only:
 	@set -e; for b in $${KERAS_BACKEND:-$(BACKENDS)}; do \
 		echo "== KERAS_BACKEND=$$b"; \
-		KERAS_BACKEND=$$b $(BIN)/python -m pytest tests; \
+		KERAS_BACKEND=$$b $(BIN)/python -m pytest tests -q -p no:cacheprovider; \
 	done
 
 clean:

@@ -76,8 +76,8 @@ def build_gan(channels: int):
         latent_dim=FLAGS.latent_dim, objective=FLAGS.objective, dim=FLAGS.dim,
     )
     gan = kwgan.GAN(generator, critic, seed=FLAGS.seed)
-    beta1 = FLAGS.beta1 if FLAGS.objective in ("wgan-gp", "dcgan") else None  # Adam only
-    g_opt, d_opt = kwgan.objectives.get(FLAGS.objective).optimizers(beta_1=beta1)
+    objective = kwgan.objectives.get(FLAGS.objective)
+    g_opt, d_opt = objective.optimizers(beta_1=FLAGS.beta1 if objective.adam else None)
     gan.compile(
         FLAGS.objective, generator_optimizer=g_opt, critic_optimizer=d_opt,
         critic_steps=FLAGS.critic_steps, warmup=FLAGS.warmup,

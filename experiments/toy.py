@@ -99,8 +99,8 @@ def main(argv):
     if os.path.exists(log_path):
         os.remove(log_path)
     gan = build_gan(FLAGS.dataset, FLAGS.fixed_generator, FLAGS.dim, FLAGS.seed)
-    beta1 = FLAGS.beta1 if FLAGS.objective in ("wgan-gp", "dcgan") else None  # Adam only
-    g_opt, d_opt = kwgan.objectives.get(FLAGS.objective).optimizers(beta_1=beta1)
+    objective = kwgan.objectives.get(FLAGS.objective)
+    g_opt, d_opt = objective.optimizers(beta_1=FLAGS.beta1 if objective.adam else None)
     gan.compile(
         FLAGS.objective,
         generator_optimizer=g_opt,

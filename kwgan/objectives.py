@@ -45,6 +45,7 @@ class Objective:
         clip_value: weight-clipping box; `None` means no clipping.
         warmup: whether the WGAN repo's schedule (100 critic iterations for the first 25
             generator iterations and every 500th) is on by default.
+        adam: whether the papers train it with Adam (so `optimizers(beta_1=...)` applies).
     """
 
     name: str
@@ -52,6 +53,7 @@ class Objective:
     gp_weight: float = 0.0
     clip_value: float | None = None
     warmup: bool = False
+    adam: bool = False
 
     def critic_loss(self, real_scores, fake_scores):
         """The critic's loss without any penalty (a scalar)."""
@@ -118,8 +120,8 @@ class LeastSquares(Objective):
 
 OBJECTIVES: dict[str, Objective] = {
     "wgan": Wasserstein("wgan", critic_steps=5, clip_value=0.01, warmup=True),
-    "wgan-gp": Wasserstein("wgan-gp", critic_steps=5, gp_weight=10.0),
-    "dcgan": NonSaturating("dcgan", critic_steps=1),
+    "wgan-gp": Wasserstein("wgan-gp", critic_steps=5, gp_weight=10.0, adam=True),
+    "dcgan": NonSaturating("dcgan", critic_steps=1, adam=True),
     "lsgan": LeastSquares("lsgan", critic_steps=1),
 }
 

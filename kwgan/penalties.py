@@ -18,7 +18,7 @@ EPSILON = 1e-12
 PENALTIES = ("two-sided", "one-sided")
 
 
-def interpolation_weights(batch_size, rank: int, seed) -> "keras.KerasTensor":
+def interpolation_weights(batch_size, rank: int, seed):
     """One α ~ U[0, 1] per sample, shaped [B, 1, …, 1] to broadcast over a sample."""
     return keras.random.uniform((batch_size,) + (1,) * (rank - 1), seed=seed)
 

@@ -35,6 +35,10 @@ flags.DEFINE_integer("steps", 200_000, "Generator iterations.")
 flags.DEFINE_integer("batch_size", 64, "Batch size.")
 flags.DEFINE_integer("critic_steps", None, "Critic iterations per generator iteration (objective default).")
 flags.DEFINE_float("beta1", None, "Adam β1 for wgan-gp/dcgan, ignored by the RMSProp objectives (default: the objective's, 0 and 0.5).")
+flags.DEFINE_boolean("conditional", False, "Class-conditional model (cifar-resnet: conditional batch norm + AC-GAN head) on a labelled dataset.")
+flags.DEFINE_float("lr", None, "Learning rate of both optimizers (default: the objective's).")
+flags.DEFINE_integer("eval_every", None, "Digits: score 1000 samples every this many generator iterations (metrics.json 'evaluations').")
+flags.DEFINE_float("ema", None, "Keep an exponential moving average of the generator's weights with this momentum (e.g. 0.999) and end training on it.")
 flags.DEFINE_boolean("warmup", None, "WGAN repo's 100-critic-iteration warm-up (default: on for wgan).")
 flags.DEFINE_integer("seed", 0, "Seed of weights, noise and data order.")
 flags.DEFINE_integer("sample_every", 500, "Write a sample grid every this many generator iterations.")
@@ -50,14 +54,16 @@ def dataset(batch_size: int):
     """tf.data where TensorFlow is installed, an in-memory PyDataset otherwise."""
     import kwgan
 
-    kwargs = dict(image_size=FLAGS.image_size, data_dir=FLAGS.data_dir, channels=FLAGS.channels)
+    kwargs = dict(
+        image_size=FLAGS.image_size, data_dir=FLAGS.data_dir, channels=FLAGS.channels,
+        with_labels=FLAGS.conditional,
+    )
     try:
         import tensorflow  # noqa: F401
     except ImportError:
-        return kwgan.data.ImageBatches(
-            kwgan.data.image_array(FLAGS.dataset, download=FLAGS.download, **kwargs),
-            batch_size=batch_size, seed=FLAGS.seed,
-        )
+        arrays = kwgan.data.image_array(FLAGS.dataset, download=FLAGS.download, **kwargs)
+        arrays = arrays if FLAGS.conditional else (arrays,)
+        return kwgan.data.ImageBatches(*arrays, batch_size=batch_size, seed=FLAGS.seed)
     # Small datasets are cached after resizing: otherwise every epoch (28 batches for the
     # digits) re-decodes and re-resizes the whole set to refill the shuffle buffer.
     return kwgan.data.images(
@@ -71,13 +77,19 @@ def build_gan(channels: int):
     import kwgan
 
     keras.utils.set_random_seed(FLAGS.seed)
+    options = {"conditional": True, "acgan": True} if FLAGS.conditional else {}
     generator, critic = kwgan.architectures.build(
         FLAGS.arch, image_size=FLAGS.image_size, channels=channels,
-        latent_dim=FLAGS.latent_dim, objective=FLAGS.objective, dim=FLAGS.dim,
+        latent_dim=FLAGS.latent_dim, objective=FLAGS.objective, dim=FLAGS.dim, **options,
     )
     gan = kwgan.GAN(generator, critic, seed=FLAGS.seed)
     objective = kwgan.objectives.get(FLAGS.objective)
     g_opt, d_opt = objective.optimizers(beta_1=FLAGS.beta1 if objective.adam else None)
+    if FLAGS.lr:
+        for opt in (g_opt, d_opt):
+            opt.learning_rate = FLAGS.lr
+    if FLAGS.ema:
+        g_opt = g_opt.from_config({**g_opt.get_config(), "use_ema": True, "ema_momentum": FLAGS.ema})
     gan.compile(
         FLAGS.objective, generator_optimizer=g_opt, critic_optimizer=d_opt,
         critic_steps=FLAGS.critic_steps, warmup=FLAGS.warmup,
@@ -95,6 +107,18 @@ def quality(samples, data) -> dict:
     real = kwgan.data.image_array("digits", image_size=FLAGS.image_size, channels=1)
     report = kwgan.metrics.digits_report(samples, real=real)
     return {"digits": {k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in report.items()}}
+
+
+def evaluate_digits(gan, iteration: int) -> dict:
+    """Score and Fréchet distance of 1000 samples mid-run (digits only)."""
+    import numpy as np
+    import kwgan
+
+    noise = np.random.default_rng(FLAGS.seed + 2).normal(size=(1000, gan.latent_dim))
+    samples = gan.generate(noise, batch_size=250)
+    score, _ = kwgan.metrics.classifier_score(samples)
+    fd = kwgan.metrics.frechet_distance(samples, kwgan.metrics.real_digits("heldout"))
+    return {"score": score, "fd": fd}
 
 
 def main(argv):
@@ -121,12 +145,18 @@ def main(argv):
     ]
     if FLAGS.max_minutes:
         callbacks.append(kwgan.callbacks.TimeLimit(60 * FLAGS.max_minutes))
+    evaluations = None
+    if FLAGS.eval_every:
+        if FLAGS.dataset != "digits":
+            raise app.UsageError("--eval_every scores digits only (the classifier is a digits one).")
+        evaluations = kwgan.callbacks.EvaluateEvery(FLAGS.eval_every, evaluate_digits)
+        callbacks.append(evaluations)
     start = time.time()
     gan.fit(data, epochs=10**9, callbacks=callbacks, verbose=0)
     seconds = time.time() - start
 
     noise = np.random.default_rng(FLAGS.seed + 1).normal(size=(FLAGS.num_samples, gan.latent_dim))
-    samples = np.asarray(gan.generator.predict(noise.astype("float32"), batch_size=250, verbose=0), "float32")
+    samples = gan.generate(noise, batch_size=250)
     with atomic_path(os.path.join(FLAGS.out, "samples.npy"), suffix=".npy") as tmp:
         np.save(tmp, samples)
     with atomic_path(os.path.join(FLAGS.out, "gan.keras"), suffix=".keras") as tmp:
@@ -135,12 +165,13 @@ def main(argv):
     metrics = {
         "config": {name: FLAGS[name].value for name in (
             "arch", "objective", "dataset", "image_size", "latent_dim", "dim", "steps",
-            "batch_size", "critic_steps", "beta1", "warmup", "seed")},
+            "batch_size", "critic_steps", "lr", "beta1", "ema", "warmup", "conditional", "seed")},
         "backend": keras.backend.backend(),
         "generator_iterations": iterations,
         "seconds": seconds,
         "parameters": {"generator": gan.generator.count_params(), "critic": gan.critic.count_params()},
         **quality(samples, data),
+        **({"evaluations": evaluations.results} if evaluations else {}),
         "logs": {"iterations": curve.iterations, **curve.history},
     }
     write_json(os.path.join(FLAGS.out, "metrics.json"), metrics)
@@ -148,7 +179,7 @@ def main(argv):
         kwgan.export.export_generator(gan.generator, FLAGS.export, metadata={
             "objective": FLAGS.objective, "architecture": FLAGS.arch, "dataset": FLAGS.dataset,
             "generator_iterations": iterations,
-        })
+        }, num_classes=gan.num_classes)
     print(f"\n{iterations} generator iterations in {seconds:.0f}s; outputs in {FLAGS.out}")
     if "digits" in metrics:
         d = metrics["digits"]

@@ -155,7 +155,8 @@ class SampleGrid(GeneratorIterationCallback):
     Fixed noise (unlike the keras.io example, which draws new noise every time) makes
     successive grids comparable, so progress is watchable. Writes
     `samples_{iteration:07d}.png` every `every` generator iterations and `samples.png`
-    (the latest) each time and at the end of training.
+    (the latest) each time and at the end of training. A conditional model's grid has
+    one column per class.
     """
 
     def __init__(self, directory: str, every: int = 500, n: int = 64, seed: int = 0, scale: int = 2):
@@ -166,14 +167,17 @@ class SampleGrid(GeneratorIterationCallback):
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
-        latent_dim = self.model.latent_dim
-        self.noise = np.random.default_rng(self.seed).normal(size=(self.n, latent_dim)).astype("float32")
+        # A conditional model gets one column per class (labels cycle along each row).
+        self.nrow = self.model.num_classes
+        n = self.n if self.nrow is None else -(-self.n // self.nrow) * self.nrow
+        rng = np.random.default_rng(self.seed)
+        self.noise = rng.normal(size=(n, self.model.latent_dim)).astype("float32")
 
     def write(self, iteration: int) -> None:
-        images = np.asarray(self.model.generator.predict(self.noise, verbose=0))
+        images = self.model.generate(self.noise)
         os.makedirs(self.directory, exist_ok=True)
-        save_grid(images, os.path.join(self.directory, f"samples_{iteration:07d}.png"), scale=self.scale)
-        save_grid(images, os.path.join(self.directory, "samples.png"), scale=self.scale)
+        for name in (f"samples_{iteration:07d}.png", "samples.png"):
+            save_grid(images, os.path.join(self.directory, name), nrow=self.nrow, scale=self.scale)
 
     def on_generator_iteration_end(self, iteration, logs):
         if iteration % self.every == 0:

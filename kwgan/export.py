@@ -4,7 +4,8 @@ The artefact is a SavedModel directory with one `serve` signature (also the
 `serving_default`): float32 noise [batch, latent_dim] → float32 images, run with
 `training=False` so BatchNormalization uses its moving statistics. Anything that can load a
 SavedModel (TF Serving, `tf.saved_model.load`, `keras.layers.TFSMLayer`) can sample from it
-without Keras or kwgan.
+without Keras or kwgan. A conditional generator (`[noise, labels]`) exports with a second
+input, int32 `labels` [batch], and its class count in the metadata.
 
 Beside the graph, the directory holds `kwgan.json` (`METADATA_FILE`): the latent dim and
 output shape a sampler needs to draw noise, plus the caller's training facts (objective,
@@ -37,7 +38,7 @@ METADATA_FILE = "kwgan.json"
 SIGNATURE = "serve"
 _FORMAT = "kwgan.generator"
 _FORMAT_VERSION = 1
-_DERIVED_KEYS = ("latent_dim", "output_shape")
+_DERIVED_KEYS = ("latent_dim", "output_shape", "conditional")
 _STDERR_TAIL = 4000
 
 
@@ -59,8 +60,12 @@ def export_generator(
     path: str | os.PathLike,
     *,
     metadata: dict[str, Any] | None = None,
+    num_classes: int | None = None,
 ) -> str:
     """Exports `generator` (noise [B, latent_dim] → images) to a SavedModel at `path`.
+
+    A conditional generator (inputs `[noise, labels]`) needs `num_classes`, written to the
+    metadata so that samplers know which labels exist.
 
     `metadata` is merged into `kwgan.json` (it must be JSON-serialisable); `backend`
     defaults to the backend the generator lives on, and `latent_dim`/`output_shape` always
@@ -68,8 +73,17 @@ def export_generator(
     An existing `path` is replaced only if it is a previous kwgan export (or empty), so a
     mistyped path cannot wipe an unrelated directory. Returns `path` as a string.
     """
-    latent_dim, output_shape = _check_generator(generator)
-    info = _metadata(latent_dim, output_shape, keras.backend.backend(), metadata)
+    latent_dim, output_shape, conditional = _check_generator(generator)
+    info = _metadata(latent_dim, output_shape, conditional, keras.backend.backend(), metadata)
+    if conditional:
+        if not isinstance(num_classes, int) or num_classes < 2:
+            raise ValueError(
+                f"Generator {generator.name!r} is conditional ([noise, labels]); pass "
+                f"num_classes (an int >= 2), got {num_classes!r}."
+            )
+        info["num_classes"] = num_classes
+    elif num_classes is not None:
+        raise ValueError(f"num_classes={num_classes} given for an unconditional generator.")
     path = os.fspath(path)
     _check_replaceable(path)
     require_tensorflow()
@@ -102,8 +116,9 @@ def load_metadata(path: str | os.PathLike) -> dict[str, Any]:
     return info
 
 
-def _check_generator(generator: Any) -> tuple[int, list[int | None]]:
-    """Validates the generator's interface; returns (latent_dim, per-sample output shape)."""
+def _check_generator(generator: Any) -> tuple[int, list[int | None], bool]:
+    """Validates the generator's interface; returns (latent_dim, per-sample output shape,
+    whether it is conditional)."""
     if not isinstance(generator, keras.Model):
         raise ValueError(
             f"export_generator needs a keras.Model, got {type(generator).__name__}."
@@ -117,10 +132,17 @@ def _check_generator(generator: Any) -> tuple[int, list[int | None]]:
             f"Generator {generator.name!r} has no symbolic inputs/outputs; export needs a "
             "built Functional or Sequential model (one that knows its input shape)."
         )
-    if len(inputs) != 1 or len(outputs) != 1:
+    if len(inputs) not in (1, 2) or len(outputs) != 1:
         raise ValueError(
             f"Generator {generator.name!r} has {len(inputs)} inputs and {len(outputs)} "
-            "outputs; export needs exactly one of each (noise → images)."
+            "outputs; export needs noise (or [noise, labels]) → images."
+        )
+    if len(inputs) == 2 and (
+        tuple(inputs[1].shape) not in ((None,), (None, 1)) or "int" not in inputs[1].dtype
+    ):
+        raise ValueError(
+            f"Generator {generator.name!r}'s second input has shape {tuple(inputs[1].shape)} "
+            f"and dtype {inputs[1].dtype}; a conditional generator takes int class ids (batch,)."
         )
     shape = tuple(inputs[0].shape)
     if len(shape) != 2 or shape[1] is None:
@@ -128,12 +150,13 @@ def _check_generator(generator: Any) -> tuple[int, list[int | None]]:
             f"Generator {generator.name!r} takes input of shape {shape}; export needs "
             "noise of shape (batch, latent_dim) with a known latent_dim."
         )
-    return int(shape[1]), list(outputs[0].shape[1:])
+    return int(shape[1]), list(outputs[0].shape[1:]), len(inputs) == 2
 
 
 def _metadata(
     latent_dim: int,
     output_shape: list[int | None],
+    conditional: bool,
     backend: str,
     extra: dict[str, Any] | None,
 ) -> dict[str, Any]:
@@ -141,7 +164,7 @@ def _metadata(
     if extra is not None and not isinstance(extra, dict):
         raise ValueError(f"metadata must be a dict, got {type(extra).__name__}.")
     extra = dict(extra or {})
-    derived = {"latent_dim": latent_dim, "output_shape": output_shape}
+    derived = {"latent_dim": latent_dim, "output_shape": output_shape, "conditional": conditional}
     for key in _DERIVED_KEYS:
         if key in extra and extra[key] != derived[key]:
             raise ValueError(
@@ -174,18 +197,26 @@ def _write_saved_model(generator: keras.Model, directory: str) -> None:
     import tensorflow as tf
 
     latent_dim = int(generator.inputs[0].shape[1])
+    signature = [tf.TensorSpec((None, latent_dim), tf.float32, name="noise")]
 
-    def serve(noise):
-        images = generator(noise, training=False)
-        return keras.ops.cast(images, "float32")  # mixed-precision generators emit float16
+    def images(inputs):
+        # Cast: mixed-precision generators emit float16.
+        return keras.ops.cast(generator(inputs, training=False), "float32")
+
+    if len(generator.inputs) == 2:
+        signature.append(tf.TensorSpec((None,), tf.int32, name="labels"))
+
+        def serve(noise, labels):
+            return images([noise, labels])
+
+    else:
+
+        def serve(noise):
+            return images(noise)
 
     archive = keras.export.ExportArchive()
     archive.track(generator)
-    archive.add_endpoint(
-        SIGNATURE,
-        serve,
-        input_signature=[tf.TensorSpec((None, latent_dim), tf.float32, name="noise")],
-    )
+    archive.add_endpoint(SIGNATURE, serve, input_signature=signature)
     archive.write_out(directory, verbose=False)
 
 

@@ -11,6 +11,14 @@ schedule says the critic has had its `n_critic` iterations — by one generator 
 fresh noise. So every critic iteration sees new data, as in both reference implementations
 (the keras.io example reuses one batch n times), and `fit`'s steps count real batches, like
 the WGAN repo's epochs. `generator_iterations` counts what the papers count.
+
+Conditional models follow the CIFAR-10 ResNet of the WGAN-GP reference (`gan_cifar_resnet.py`):
+a generator taking `[noise, labels]` (conditional batch norm), trained on `(images, labels)`
+batches, against a critic that either returns `[score, class_logits]` (an AC-GAN head) or
+takes `[images, labels]`. The critic's fakes are generated with the real batch's labels;
+the generator iteration draws uniform labels. With an AC-GAN head the critic adds
+`acgan_weight` × the cross-entropy of its logits on the real images, and the generator
+`acgan_generator_weight` × that on its fakes (1 and 0.1 in the reference).
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+import numpy as np
 from keras import ops
 
 from kwgan import objectives as objectives_lib
@@ -40,6 +49,8 @@ class GAN(GANTrainer, keras.Model):
         latent_dim: size of the noise vector; inferred from `generator.input_shape`
             when the generator is a functional model.
         seed: seed of the noise and interpolation draws (`None`: random).
+        num_classes: number of classes of a conditional model; inferred from an AC-GAN
+            head, needed otherwise when the generator takes `[noise, labels]`.
 
     Example:
 
@@ -56,6 +67,7 @@ class GAN(GANTrainer, keras.Model):
         critic: keras.Model,
         latent_dim: int | None = None,
         seed: int | None = None,
+        num_classes: int | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -66,9 +78,13 @@ class GAN(GANTrainer, keras.Model):
                 )
         self.generator = generator
         self.critic = critic
+        self.conditional = _count_inputs(generator) == 2
+        self.critic_takes_labels = _count_inputs(critic) == 2
         self.latent_dim = _infer_latent_dim(generator, latent_dim)
         self.seed = seed
-        self.data_shape = _check_networks(generator, critic, self.latent_dim)
+        self.data_shape, self.acgan, self.num_classes = _check_networks(
+            generator, critic, self.latent_dim, num_classes
+        )
         self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
         self.generator_iterations = self._counter("generator_iterations", "int32")
         self.critic_cycle_step = self._counter("critic_cycle_step", "int32")
@@ -94,6 +110,8 @@ class GAN(GANTrainer, keras.Model):
         gp_weight: float | None = None,
         penalty: str = "two-sided",
         clip_value: float | None = _UNSET,
+        acgan_weight: float = 1.0,
+        acgan_generator_weight: float = 0.1,
         jit_compile: bool | str = "auto",
         **kwargs,
     ) -> None:
@@ -112,6 +130,9 @@ class GAN(GANTrainer, keras.Model):
             penalty: `"two-sided"` (the paper) or `"one-sided"` (its Appendix C).
             clip_value: weight-clipping box for every critic variable (0.01 for `wgan`);
                 `None` disables clipping.
+            acgan_weight, acgan_generator_weight: weights of the AC-GAN head's
+                cross-entropy in the critic's and the generator's loss (the reference's
+                `ACGAN_SCALE` = 1 and `ACGAN_SCALE_G` = 0.1); unused without the head.
             jit_compile: as in `keras.Model.compile`. On torch a gradient penalty needs
                 double backward, which `torch.compile` cannot do, so it must stay off.
         """
@@ -142,6 +163,8 @@ class GAN(GANTrainer, keras.Model):
         self.gp_weight = gp_weight
         self.penalty = penalty
         self.clip_value = clip_value
+        self.acgan_weight = float(acgan_weight)
+        self.acgan_generator_weight = float(acgan_generator_weight)
         self._jit_compile_arg = jit_compile
         clip_critic(self.critic, clip_value)
         critic_ids = {id(v) for v in self.critic.trainable_variables}
@@ -189,12 +212,40 @@ class GAN(GANTrainer, keras.Model):
         first = max(self.schedule.steps_before(done) - in_cycle, 1)
         return first + self.schedule.total_critic_steps(generator_iterations - 1, start=done + 1)
 
+    def generate(self, noise, labels=None, batch_size: int = 256) -> np.ndarray:
+        """float32 NumPy samples for `noise` [n, latent_dim], in inference mode (moving
+        batch-norm statistics). A conditional model takes `labels` [n] too; left out they
+        cycle through the classes (0, 1, …, 0, 1, …)."""
+        noise = np.asarray(noise, "float32")
+        if noise.ndim != 2 or noise.shape[1] != self.latent_dim:
+            raise ValueError(
+                f"noise must have shape (n, {self.latent_dim}), got {noise.shape}."
+            )
+        if self.num_classes is None:
+            if labels is not None:
+                raise ValueError("This GAN is unconditional; it takes no labels.")
+            inputs = noise
+        else:
+            if labels is None:
+                labels = np.arange(len(noise)) % self.num_classes
+            labels = np.asarray(labels).astype("int32").reshape(-1)
+            if labels.shape != (len(noise),) or labels.min() < 0 or labels.max() >= self.num_classes:
+                raise ValueError(
+                    f"labels must be {len(noise)} class ids in [0, {self.num_classes}), got "
+                    f"shape {labels.shape} with range [{labels.min()}, {labels.max()}]."
+                )
+            inputs = [noise, labels]
+        images = self.generator.predict(inputs, batch_size=batch_size, verbose=0)
+        return np.asarray(images, "float32")
+
     # -- pieces of a training step shared by every backend ----------------------------
 
     def real_batch(self, data):
-        """The real samples of a batch, validated against the generator's output."""
+        """`(samples, labels)` of a batch, validated against the networks; labels are int32
+        of shape (batch,) for a conditional model and `None` otherwise."""
+        labels = None
         if isinstance(data, (tuple, list)):
-            data = data[0]
+            data, labels = data[0], (data[1] if len(data) > 1 else None)
         if isinstance(data, dict):
             raise ValueError(
                 "GAN.fit expects batches of samples (or (samples, labels) tuples), "
@@ -214,21 +265,55 @@ class GAN(GANTrainer, keras.Model):
                 f"Real batches must be floating point (e.g. images scaled to [-1, 1]); "
                 f"got dtype {dtype}. Convert with `x.astype('float32') / 127.5 - 1`."
             )
-        return ops.cast(data, self.compute_dtype)
+        return ops.cast(data, self.compute_dtype), self._real_labels(labels)
+
+    def _real_labels(self, labels):
+        if self.num_classes is None:
+            return None
+        if labels is None:
+            raise ValueError(
+                "This GAN is conditional (its generator takes [noise, labels]), so it trains "
+                "on (images, labels) batches; got images only. Load labelled data, e.g. "
+                "kwgan.data.images('mnist', with_labels=True)."
+            )
+        dtype = keras.backend.standardize_dtype(labels.dtype)
+        if "int" not in dtype or len(labels.shape) > 2 or (len(labels.shape) == 2 and labels.shape[1] != 1):
+            raise ValueError(
+                f"Labels must be integer class ids of shape (batch,) or (batch, 1); got "
+                f"dtype {dtype} and shape {tuple(labels.shape)}."
+            )
+        return ops.reshape(ops.cast(labels, "int32"), (-1,))
 
     def noise(self, batch_size):
         """Fresh generator input, N(0, I)."""
         return keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+
+    def fake_labels(self, batch_size):
+        """Uniform class ids for a generator iteration (`None` when unconditional)."""
+        if self.num_classes is None:
+            return None
+        return keras.random.randint((batch_size,), 0, self.num_classes, dtype="int32", seed=self.seed_generator)
+
+    def generator_inputs(self, noise, labels):
+        return [noise, labels] if self.conditional else noise
+
+    def critic_inputs(self, samples, labels):
+        return [samples, labels] if self.critic_takes_labels else samples
+
+    def scores(self, critic_output):
+        """The critic's scores, without an AC-GAN head's class logits."""
+        return critic_output[0] if self.acgan else critic_output
 
     def interpolation_weights(self, batch_size):
         return penalties.interpolation_weights(
             batch_size, len(self.data_shape) + 1, seed=self.seed_generator
         )
 
-    def critic_loss(self, real_scores, fake_scores, input_gradients=None):
-        """The critic's total loss and its logs; `input_gradients` is ∇D(x̂) if penalised."""
-        real_scores = ops.cast(real_scores, "float32")
-        fake_scores = ops.cast(fake_scores, "float32")
+    def critic_loss(self, real_output, fake_output, input_gradients=None, labels=None):
+        """The critic's total loss and its logs; `input_gradients` is ∇D(x̂) if penalised,
+        `labels` the real batch's classes (for an AC-GAN head)."""
+        real_scores = ops.cast(self.scores(real_output), "float32")
+        fake_scores = ops.cast(self.scores(fake_output), "float32")
         loss = self.objective.critic_loss(real_scores, fake_scores)
         logs = {}
         if self.objective.name.startswith("wgan"):
@@ -237,10 +322,23 @@ class GAN(GANTrainer, keras.Model):
             gp = penalties.gradient_penalty(input_gradients, self.penalty)
             loss = loss + self.gp_weight * gp
             logs["gp"] = gp
+        if self.acgan:
+            logits = ops.cast(real_output[1], "float32")
+            ac_loss = _cross_entropy(labels, logits)
+            loss = loss + self.acgan_weight * ac_loss
+            logs["ac_loss"] = ac_loss
+            logs["ac_accuracy"] = ops.mean(
+                ops.cast(ops.equal(ops.cast(ops.argmax(logits, axis=-1), "int32"), labels), "float32")
+            )
         return loss, {"d_loss": loss, **logs}
 
-    def generator_loss(self, fake_scores):
-        return self.objective.generator_loss(ops.cast(fake_scores, "float32"))
+    def generator_loss(self, fake_output, labels=None):
+        """The generator's loss; `labels` are the classes its fakes were asked for."""
+        loss = self.objective.generator_loss(ops.cast(self.scores(fake_output), "float32"))
+        if self.acgan:
+            logits = ops.cast(fake_output[1], "float32")
+            loss = loss + self.acgan_generator_weight * _cross_entropy(labels, logits)
+        return loss
 
     def schedule_step(self, cycle_step, generator_iteration):
         """After one critic iteration: (is a generator iteration due?, new cycle step)."""
@@ -277,6 +375,7 @@ class GAN(GANTrainer, keras.Model):
             "critic": keras.saving.serialize_keras_object(self.critic),
             "latent_dim": self.latent_dim,
             "seed": self.seed,
+            "num_classes": self.num_classes,
         }
 
     @classmethod
@@ -299,6 +398,8 @@ class GAN(GANTrainer, keras.Model):
             "gp_weight": self.gp_weight,
             "penalty": self.penalty,
             "clip_value": self.clip_value,
+            "acgan_weight": self.acgan_weight,
+            "acgan_generator_weight": self.acgan_generator_weight,
             "jit_compile": self._jit_compile_arg,
         }
 
@@ -309,11 +410,28 @@ class GAN(GANTrainer, keras.Model):
         self.compile(**config)
 
 
+def _cross_entropy(labels, logits):
+    return ops.mean(
+        keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+    )
+
+
+def _count_inputs(model: keras.layers.Layer) -> int:
+    """How many inputs a functional model takes (1 for models that do not say)."""
+    try:
+        return len(model.inputs)
+    except (AttributeError, TypeError, ValueError):
+        return 1
+
+
 def _infer_latent_dim(generator: keras.Model, latent_dim: int | None) -> int:
     try:
-        inferred = generator.input_shape[-1]
-    except (AttributeError, ValueError):
-        inferred = None
+        inferred = generator.inputs[0].shape[-1]
+    except (AttributeError, IndexError, TypeError, ValueError):
+        try:
+            inferred = generator.input_shape[-1]
+        except (AttributeError, ValueError):
+            inferred = None
     if latent_dim is None:
         if inferred is None:
             raise ValueError(
@@ -329,20 +447,60 @@ def _infer_latent_dim(generator: keras.Model, latent_dim: int | None) -> int:
     return int(latent_dim)
 
 
-def _check_networks(generator: keras.Model, critic: keras.Model, latent_dim: int) -> tuple:
-    """Traces both nets symbolically; returns the sample shape (without batch)."""
-    fake = generator.compute_output_spec(keras.KerasTensor((None, latent_dim)))
+def _check_networks(
+    generator: keras.Model, critic: keras.Model, latent_dim: int, num_classes: int | None
+) -> tuple[tuple, bool, int | None]:
+    """Traces both nets symbolically; returns (sample shape without batch, whether the
+    critic has an AC-GAN head, number of classes or None)."""
+    labels = keras.KerasTensor((None,), dtype="int32")
+    noise = keras.KerasTensor((None, latent_dim))
+    conditional = _count_inputs(generator) == 2
+    fake = generator.compute_output_spec([noise, labels] if conditional else noise)
     if isinstance(fake, (list, tuple, dict)):
         raise ValueError("The generator must return a single tensor of samples.")
-    scores = critic.compute_output_spec(keras.KerasTensor(fake.shape))
+    critic_takes_labels = _count_inputs(critic) == 2
+    output = critic.compute_output_spec([fake, labels] if critic_takes_labels else fake)
+    acgan = isinstance(output, (list, tuple)) and len(output) == 2
+    scores = output[0] if acgan else output
     if isinstance(scores, (list, tuple, dict)) or tuple(scores.shape[1:]) not in ((1,), ()):
         shape = getattr(scores, "shape", type(scores).__name__)
         raise ValueError(
-            "The critic must return one score per sample, shape (batch, 1); for "
-            f"generator samples of shape {tuple(fake.shape)} it returns {shape}. End it "
-            "with a Dense(1) (no sigmoid)."
+            "The critic must return one score per sample, shape (batch, 1) (or "
+            "[scores, class_logits] with an AC-GAN head); for generator samples of shape "
+            f"{tuple(fake.shape)} it returns {shape}. End it with a Dense(1) (no sigmoid)."
         )
-    return tuple(fake.shape[1:])
+    return tuple(fake.shape[1:]), acgan, _check_classes(
+        conditional, critic_takes_labels, acgan and int(output[1].shape[-1]), num_classes
+    )
+
+
+def _check_classes(conditional: bool, critic_takes_labels: bool, head_classes, num_classes):
+    """The number of classes of a conditional model; None for an unconditional one."""
+    if not conditional:
+        if critic_takes_labels or head_classes or num_classes is not None:
+            raise ValueError(
+                "The critic is conditional (it takes labels, has an AC-GAN head, or "
+                "num_classes was given) but the generator takes noise only; build the "
+                "generator with a labels input, e.g. build('cifar-resnet', conditional=True)."
+            )
+        return None
+    if not (critic_takes_labels or head_classes):
+        raise ValueError(
+            "The generator takes [noise, labels] but the critic never sees the labels, so "
+            "nothing would teach the generator to follow them: give the critic an AC-GAN "
+            "head (build(..., acgan=True)) or a labels input."
+        )
+    if head_classes and num_classes is not None and head_classes != num_classes:
+        raise ValueError(
+            f"num_classes={num_classes} but the critic's AC-GAN head has {head_classes} logits."
+        )
+    num_classes = head_classes or num_classes
+    if not num_classes or num_classes < 2:
+        raise ValueError(
+            "A conditional GAN needs num_classes >= 2: pass GAN(..., num_classes=N) (it is "
+            "inferred only from an AC-GAN head)."
+        )
+    return int(num_classes)
 
 
 def _check_regularisers(

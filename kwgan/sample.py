@@ -2,6 +2,9 @@
 
     python -m kwgan.sample saved_models/digits --n 64 --out grid.png [--seed 0] [--npy x.npy]
 
+A conditional generator's grid has one column per class (labels cycle 0, 1, …), or shows
+one class with `--label K`.
+
 This is the serving side of `kwgan.export`: the model is loaded with plain
 `tf.saved_model.load` and called through its `serve` signature, never through Keras, so it
 exercises the SavedModel exactly as a deployment would. Noise is drawn with
@@ -24,14 +27,19 @@ from kwgan.io import atomic_path
 _CHUNK = 256  # bounds activation memory when drawing many samples for --npy
 
 
-def generate(path: str | os.PathLike, n: int, seed: int = 0) -> np.ndarray:
+def generate(
+    path: str | os.PathLike, n: int, seed: int = 0, label: int | None = None
+) -> np.ndarray:
     """Draws `n` float32 samples [n, H, W, C] from the kwgan SavedModel at `path`.
 
     Noise is N(0, I) of the metadata's latent dim from `numpy.random.default_rng(seed)`.
+    A conditional generator draws class `label`, or cycles through its classes if None.
     """
     if n <= 0:
         raise ValueError(f"n must be positive, got {n}.")
-    latent_dim = int(load_metadata(path)["latent_dim"])
+    info = load_metadata(path)
+    latent_dim = int(info["latent_dim"])
+    labels = _labels(info, n, label)
     require_tensorflow()
     import tensorflow as tf
 
@@ -39,8 +47,27 @@ def generate(path: str | os.PathLike, n: int, seed: int = 0) -> np.ndarray:
     model = tf.saved_model.load(os.fspath(path))
     serve = getattr(model, SIGNATURE)
     noise = np.random.default_rng(seed).standard_normal((n, latent_dim), dtype=np.float32)
-    chunks = [serve(tf.constant(noise[i : i + _CHUNK])).numpy() for i in range(0, n, _CHUNK)]
+    chunks = []
+    for i in range(0, n, _CHUNK):
+        inputs = [tf.constant(noise[i : i + _CHUNK])]
+        if labels is not None:
+            inputs.append(tf.constant(labels[i : i + _CHUNK]))
+        chunks.append(serve(*inputs).numpy())
     return np.concatenate(chunks)
+
+
+def _labels(info: dict, n: int, label: int | None) -> np.ndarray | None:
+    """The int32 labels of a conditional export (None for an unconditional one)."""
+    if not info.get("conditional"):
+        if label is not None:
+            raise ValueError("This generator is unconditional; --label does not apply.")
+        return None
+    classes = int(info["num_classes"])
+    if label is None:
+        return (np.arange(n) % classes).astype("int32")
+    if not 0 <= label < classes:
+        raise ValueError(f"label must be in [0, {classes}), got {label}.")
+    return np.full((n,), label, "int32")
 
 
 def _define_flags() -> None:
@@ -50,7 +77,8 @@ def _define_flags() -> None:
     flags.DEFINE_string("out", None, "Where to write the PNG grid.", required=True)
     flags.DEFINE_integer("seed", 0, "Seed of the N(0, I) noise.")
     flags.DEFINE_string("npy", None, "Optional .npy path for the raw float32 samples.")
-    flags.DEFINE_integer("nrow", None, "Images per grid row (default: square-ish).")
+    flags.DEFINE_integer("label", None, "Conditional generators: draw only this class.")
+    flags.DEFINE_integer("nrow", None, "Images per grid row (default: square-ish, or one column per class).")
     flags.DEFINE_integer("scale", 4, "Nearest-neighbour upscaling of the PNG.", lower_bound=1)
 
 
@@ -59,10 +87,14 @@ def _run(argv: list[str]) -> None:
         raise app.UsageError("Expected exactly one argument: the SavedModel directory.")
     FLAGS = flags.FLAGS
     try:
-        samples = generate(argv[1], FLAGS.n, FLAGS.seed)
+        samples = generate(argv[1], FLAGS.n, FLAGS.seed, FLAGS.label)
+        info = load_metadata(argv[1])
     except (FileNotFoundError, ValueError) as e:
         sys.exit(f"kwgan.sample: {e}")
-    save_grid(samples, FLAGS.out, nrow=FLAGS.nrow, scale=FLAGS.scale)
+    nrow = FLAGS.nrow
+    if nrow is None and info.get("conditional") and FLAGS.label is None:
+        nrow = int(info["num_classes"])
+    save_grid(samples, FLAGS.out, nrow=nrow, scale=FLAGS.scale)
     if FLAGS.npy:
         with atomic_path(FLAGS.npy, suffix=".npy") as tmp:
             np.save(tmp, samples)

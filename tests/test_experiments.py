@@ -155,13 +155,13 @@ CRASHING_DIGITS = textwrap.dedent(
 def digits_run(tmp_path_factory):
     """digits.py crashed after generator iteration 1, then rerun to --steps 2 (resuming)."""
     out = tmp_path_factory.mktemp("digits")
-    flags = ["--dim", "8", "--batch_size", "16", "--sample_every", "1", "--num_samples", "20",
+    flags = ["--dim", "8", "--batch_size", "16", "--sample_every", "1", "--num_samples", "20", "--lr", "2e-4",
              "--checkpoint_every", "1", "--out", str(out)]
     crashed = run("--steps", "1", "--export=", *flags, code=CRASHING_DIGITS, check=False)
     assert crashed.returncode != 0 and "crashed after generator iteration 1" in crashed.stderr
     backup = sorted(os.listdir(out / "checkpoints"))
     export = ["--export", str(out / "saved")] if HAS_TF else ["--export="]
-    resumed = run("experiments/digits.py", "--steps", "2", *export, *flags)
+    resumed = run("experiments/digits.py", "--steps", "2", "--eval_every", "1", *export, *flags)
     return out, backup, resumed, keras.saving.load_model(out / "gan.keras")
 
 
@@ -195,6 +195,10 @@ def test_digits_outputs(digits_run):
     assert digits["n"] == 20
     assert {"score", "fd", "real_score", "real_fd", "noise_score", "noise_fd"} <= set(digits)
     assert 1 <= digits["score"] <= 10 and 1 <= digits["real_score"] <= 10
+    assert [e["iteration"] for e in metrics["evaluations"]] == [2]
+    assert 1 <= metrics["evaluations"][0]["score"] <= 10 and metrics["evaluations"][0]["fd"] > 0
+    assert metrics["config"]["lr"] == 2e-4
+    assert float(to_numpy(gan.critic_optimizer.learning_rate)) == pytest.approx(2e-4)
     assert metrics["parameters"] == {
         "generator": gan.generator.count_params(), "critic": gan.critic.count_params()
     }
@@ -260,3 +264,24 @@ def test_lsun_on_mock_data(tmp_path):
     assert (out / "samples_0000001.png").exists() and (out / "w_estimate.png").exists()
     gan = keras.saving.load_model(out / "gan.keras")
     assert gan.data_shape == (16, 16, 3) and int(to_numpy(gan.generator_iterations)) == 1
+
+
+@pytest.mark.skipif(
+    not HAS_TF or importlib.util.find_spec("tensorflow_datasets") is None,
+    reason="MNIST is read through tensorflow-datasets",
+)
+def test_conditional_acgan_on_mock_mnist(tmp_path):
+    out = tmp_path / "mnist"
+    run("--dataset", "mnist", "--arch", "cifar-resnet", "--conditional", "--image_size", "32",
+        "--dim", "8", "--steps", "1", "--critic_steps", "1", "--batch_size", "8",
+        "--num_samples", "10", "--sample_every", "1", "--out", str(out),
+        "--export", str(out / "saved"), code=MOCKED_LSUN)
+    metrics = read_json(out / "metrics.json")
+    assert metrics["config"]["conditional"] is True and metrics["generator_iterations"] == 1
+    assert np.load(out / "samples.npy").shape == (10, 32, 32, 1)
+    gan = keras.saving.load_model(out / "gan.keras")
+    assert (gan.conditional, gan.acgan, gan.num_classes) == (True, True, 10)
+    # SampleGrid: 64 rounded up to 70 images, one column per class.
+    assert assert_png(out / "samples.png", mode="L").shape == ((7 * 33 + 1) * 2, (10 * 33 + 1) * 2)
+    info = kwgan.export.load_metadata(out / "saved")
+    assert info["conditional"] is True and info["num_classes"] == 10

@@ -133,6 +133,7 @@ def test_metadata_round_trip(exported):
         "backend": keras.backend.backend(),
         "latent_dim": LATENT_DIM,
         "output_shape": [4, 4, 1],
+        "conditional": False,
         "format": "kwgan.generator",
         "version": 1,
         "signature": "serve",
@@ -229,7 +230,8 @@ def _small_generator(inputs=((LATENT_DIM,),)):
     [
         (lambda: keras.layers.Dense(2), "keras.Model"),
         (lambda: keras.Sequential([keras.layers.Dense(2)]), "no symbolic inputs"),
-        (lambda: _small_generator(inputs=((2,), (2,))), "2 inputs"),
+        (lambda: _small_generator(inputs=((2,), (2,), (2,))), "3 inputs"),
+        (lambda: _small_generator(inputs=((2,), (2,))), "second input"),
         (lambda: _small_generator(inputs=((4, 2),)), "latent_dim"),
     ],
 )
@@ -265,3 +267,60 @@ def test_load_metadata_rejects_other_directories(tmp_path):
     (tmp_path / METADATA_FILE).write_text(json.dumps({"format": "something-else"}))
     with pytest.raises(ValueError, match="not kwgan generator metadata"):
         load_metadata(tmp_path)
+
+
+# A conditional generator serves [noise, labels]; checked the same way, TF alone.
+SERVE_CONDITIONAL_WITH_TF_ONLY = textwrap.dedent(
+    """
+    import sys
+    sys.modules.update(keras=None, kwgan=None)
+    import numpy as np
+    import tensorflow as tf
+
+    model_dir, *files = sys.argv[1:]
+    loaded = tf.saved_model.load(model_dir)
+    for noise_file, labels_file, out_file in zip(files[::3], files[1::3], files[2::3]):
+        out = loaded.serve(tf.constant(np.load(noise_file)), tf.constant(np.load(labels_file)))
+        np.save(out_file, out.numpy())
+    """
+)
+
+
+def _conditional_generator():
+    """[noise, labels] → (2, 2, 1): a class embedding added to a Dense of the noise."""
+    keras.utils.set_random_seed(0)
+    noise, labels = keras.Input((LATENT_DIM,)), keras.Input((), dtype="int32")
+    x = keras.layers.Add()([keras.layers.Dense(4)(noise), keras.layers.Embedding(3, 4)(labels)])
+    return keras.Model([noise, labels], keras.layers.Reshape((2, 2, 1))(x), name="generator")
+
+
+@requires_tf
+def test_conditional_export_serves_noise_and_labels(tmp_path):
+    generator = _conditional_generator()
+    with pytest.raises(ValueError, match="pass num_classes"):
+        export_generator(generator, tmp_path / "bad")
+    path = tmp_path / "conditional"
+    export_generator(generator, path, num_classes=3)
+    info = load_metadata(path)
+    assert info["conditional"] is True and info["num_classes"] == 3
+
+    args = ["-c", SERVE_CONDITIONAL_WITH_TF_ONLY, str(path)]
+    cases = {n: (_noise(n, seed=n), np.arange(n, dtype="int32") % 3) for n in (1, 17)}
+    for n, (noise, labels) in cases.items():
+        np.save(tmp_path / f"noise{n}.npy", noise)
+        np.save(tmp_path / f"labels{n}.npy", labels)
+        args += [str(tmp_path / f"{name}{n}.npy") for name in ("noise", "labels", "out")]
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "KERAS_BACKEND")}
+    _python(args, cwd=tmp_path, env=env)
+    for n, (noise, labels) in cases.items():
+        expected = keras.ops.convert_to_numpy(generator([noise, labels], training=False))
+        np.testing.assert_allclose(np.load(tmp_path / f"out{n}.npy"), expected, atol=1e-5)
+
+    # The CLI cycles through the classes, or draws the one --label asks for.
+    npy = tmp_path / "samples.npy"
+    _python(["-m", "kwgan.sample", str(path), "--n", "4", "--out", str(tmp_path / "g.png"),
+             "--label", "2", "--npy", str(npy)], cwd=REPO, env=CLI_ENV)
+    expected = keras.ops.convert_to_numpy(generator([_noise(4, seed=0), np.full(4, 2)], training=False))
+    np.testing.assert_allclose(np.load(npy), expected, atol=1e-5)
+    with Image.open(tmp_path / "g.png") as png:
+        assert png.size == (28, 28)  # one class: a square 2×2 grid of 2×2 images, ×4

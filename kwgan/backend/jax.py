@@ -68,8 +68,8 @@ class GANTrainer:
         values.put_all(self.non_trainable_variables, non_trainable)
         values.put_all(self.optimizer.variables, optimizer_values)
 
-        real = self.real_batch(data)
-        logs = self._critic_iteration(values, real, real.shape[0])
+        real, labels = self.real_batch(data)
+        logs = self._critic_iteration(values, real, labels, real.shape[0])
         due, cycle_step = self.schedule_step(
             values[id(self.critic_cycle_step)], values[id(self.generator_iterations)]
         )
@@ -98,13 +98,13 @@ class GANTrainer:
             values[id(seed)] = scope.get_current_value(seed)
         return out
 
-    def _critic_iteration(self, values, real, batch_size):
+    def _critic_iteration(self, values, real, labels, batch_size):
         g = self.generator
         z = self._draw(values, lambda: self.noise(batch_size))
         fake, g_non_trainable = g.stateless_call(
             values.get_all(g.trainable_variables),
             values.get_all(g.non_trainable_variables),
-            z,
+            self.generator_inputs(z, labels),
             training=True,
         )
         values.put_all(g.non_trainable_variables, g_non_trainable)
@@ -115,18 +115,22 @@ class GANTrainer:
 
         def loss_fn(trainable, non_trainable):
             def call(x, non_trainable):
-                return self.critic.stateless_call(trainable, non_trainable, x, training=True)
+                return self.critic.stateless_call(
+                    trainable, non_trainable, self.critic_inputs(x, labels), training=True
+                )
 
-            real_scores, non_trainable = call(real, non_trainable)
-            fake_scores, non_trainable = call(fake, non_trainable)
+            def scores(x):
+                output, new_non_trainable = call(x, non_trainable)
+                return self.scores(output), new_non_trainable
+
+            real_output, non_trainable = call(real, non_trainable)
+            fake_output, non_trainable = call(fake, non_trainable)
             input_gradients = None
             if alpha is not None:
                 x_hat = penalties.interpolate(real, fake, alpha)
-                scores, vjp, non_trainable = jax.vjp(
-                    lambda x: call(x, non_trainable), x_hat, has_aux=True
-                )
-                (input_gradients,) = vjp(jnp.ones_like(scores))
-            loss, logs = self.critic_loss(real_scores, fake_scores, input_gradients)
+                x_hat_scores, vjp, non_trainable = jax.vjp(scores, x_hat, has_aux=True)
+                (input_gradients,) = vjp(jnp.ones_like(x_hat_scores))
+            loss, logs = self.critic_loss(real_output, fake_output, input_gradients, labels)
             return loss, (logs, non_trainable)
 
         c, opt = self.critic, self.critic_optimizer
@@ -161,16 +165,21 @@ class GANTrainer:
         loss = jnp.zeros((), "float32")
         if self.trains_generator:
             g, c, opt = self.generator, self.critic, self.generator_optimizer
-            z = self._draw(values, lambda: self.noise(batch_size))
+            z, labels = self._draw(
+                values, lambda: (self.noise(batch_size), self.fake_labels(batch_size))
+            )
 
             def loss_fn(trainable, g_non_trainable, c_non_trainable):
                 fake, g_non_trainable = g.stateless_call(
-                    trainable, g_non_trainable, z, training=True
+                    trainable, g_non_trainable, self.generator_inputs(z, labels), training=True
                 )
-                scores, c_non_trainable = c.stateless_call(
-                    values.get_all(c.trainable_variables), c_non_trainable, fake, training=True
+                output, c_non_trainable = c.stateless_call(
+                    values.get_all(c.trainable_variables),
+                    c_non_trainable,
+                    self.critic_inputs(fake, labels),
+                    training=True,
                 )
-                return self.generator_loss(scores), (g_non_trainable, c_non_trainable)
+                return self.generator_loss(output, labels), (g_non_trainable, c_non_trainable)
 
             trainable = values.get_all(g.trainable_variables)
             (loss, (g_non_trainable, c_non_trainable)), grads = jax.value_and_grad(

@@ -13,9 +13,9 @@ from kwgan import penalties
 
 class GANTrainer:
     def train_step(self, data):
-        real = self.real_batch(data)
+        real, labels = self.real_batch(data)
         batch_size = tf.shape(real)[0]
-        logs = self._critic_iteration(real, batch_size)
+        logs = self._critic_iteration(real, labels, batch_size)
         due, cycle_step = self.schedule_step(
             self.critic_cycle_step.value, self.generator_iterations.value
         )
@@ -28,30 +28,36 @@ class GANTrainer:
         self.optimizer.iterations.assign_add(1)
         return {**logs, "g_loss": g_loss}
 
-    def _critic_iteration(self, real, batch_size):
-        fake = self.generator(self.noise(batch_size), training=True)
+    def _critic(self, samples, labels):
+        return self.critic(self.critic_inputs(samples, labels), training=True)
+
+    def _critic_iteration(self, real, labels, batch_size):
+        noise = self.generator_inputs(self.noise(batch_size), labels)
+        fake = self.generator(noise, training=True)
         alpha = self.interpolation_weights(batch_size) if self.gp_weight else None
         variables = self.critic.trainable_variables
         with tf.GradientTape() as tape:
-            real_scores = self.critic(real, training=True)
-            fake_scores = self.critic(fake, training=True)
+            real_output = self._critic(real, labels)
+            fake_output = self._critic(fake, labels)
             input_gradients = None
             if alpha is not None:
                 x_hat = penalties.interpolate(real, fake, alpha)
                 with tf.GradientTape() as inner:
                     inner.watch(x_hat)
-                    scores = tf.cast(self.critic(x_hat, training=True), "float32")
+                    scores = tf.cast(self.scores(self._critic(x_hat, labels)), "float32")
                 input_gradients = inner.gradient(scores, x_hat)
-            loss, logs = self.critic_loss(real_scores, fake_scores, input_gradients)
+            loss, logs = self.critic_loss(real_output, fake_output, input_gradients, labels)
         self.critic_optimizer.apply(tape.gradient(loss, variables), variables)
         return logs
 
     def _generator_iteration(self, batch_size):
         if self.trains_generator:
             variables = self.generator.trainable_variables
+            labels = self.fake_labels(batch_size)
             with tf.GradientTape() as tape:
-                fake = self.generator(self.noise(batch_size), training=True)
-                loss = self.generator_loss(self.critic(fake, training=True))
+                noise = self.generator_inputs(self.noise(batch_size), labels)
+                fake = self.generator(noise, training=True)
+                loss = self.generator_loss(self._critic(fake, labels), labels)
             self.generator_optimizer.apply(tape.gradient(loss, variables), variables)
         else:
             loss = tf.zeros((), "float32")

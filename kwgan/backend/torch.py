@@ -20,9 +20,9 @@ def _gradients(loss, variables):
 
 class GANTrainer:
     def train_step(self, data):
-        real = self.real_batch(data)
+        real, labels = self.real_batch(data)
         batch_size = real.shape[0]
-        logs = self._critic_iteration(real, batch_size)
+        logs = self._critic_iteration(real, labels, batch_size)
         due, cycle_step = self.schedule_step(
             self.critic_cycle_step.value, self.generator_iterations.value
         )
@@ -32,18 +32,22 @@ class GANTrainer:
         self.optimizer.iterations.assign_add(1)
         return {**logs, "g_loss": self.last_generator_loss.value}
 
-    def _critic_iteration(self, real, batch_size):
+    def _critic(self, samples, labels):
+        return self.critic(self.critic_inputs(samples, labels), training=True)
+
+    def _critic_iteration(self, real, labels, batch_size):
         with torch.no_grad():
-            fake = self.generator(self.noise(batch_size), training=True)
-        real_scores = self.critic(real, training=True)
-        fake_scores = self.critic(fake, training=True)
+            noise = self.generator_inputs(self.noise(batch_size), labels)
+            fake = self.generator(noise, training=True)
+        real_output = self._critic(real, labels)
+        fake_output = self._critic(fake, labels)
         input_gradients = None
         if self.gp_weight:
             alpha = self.interpolation_weights(batch_size)
             x_hat = penalties.interpolate(real, fake, alpha).detach().requires_grad_(True)
-            scores = self.critic(x_hat, training=True).float()
+            scores = self.scores(self._critic(x_hat, labels)).float()
             (input_gradients,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)
-        loss, logs = self.critic_loss(real_scores, fake_scores, input_gradients)
+        loss, logs = self.critic_loss(real_output, fake_output, input_gradients, labels)
         variables = self.critic.trainable_variables
         grads = _gradients(loss, variables)
         with torch.no_grad():
@@ -53,8 +57,9 @@ class GANTrainer:
     def _generator_iteration(self, batch_size):
         loss = torch.zeros(())
         if self.trains_generator:
-            fake = self.generator(self.noise(batch_size), training=True)
-            loss = self.generator_loss(self.critic(fake, training=True))
+            labels = self.fake_labels(batch_size)
+            fake = self.generator(self.generator_inputs(self.noise(batch_size), labels), training=True)
+            loss = self.generator_loss(self._critic(fake, labels), labels)
             variables = self.generator.trainable_variables
             grads = _gradients(loss, variables)
             with torch.no_grad():

@@ -31,12 +31,15 @@ flags.DEFINE_integer("image_size", 64, "Image size (pixels, square).")
 flags.DEFINE_integer("channels", None, "Image channels (dataset default: 1 for mnist/digits, else 3).")
 flags.DEFINE_integer("latent_dim", None, "Noise size (architecture default, 128 or 100).")
 flags.DEFINE_integer("dim", None, "Base width of both networks (architecture default).")
+flags.DEFINE_integer("generator_dim", None, "Base width of the generator (overrides --dim).")
+flags.DEFINE_integer("critic_dim", None, "Base width of the critic (overrides --dim).")
 flags.DEFINE_integer("steps", 200_000, "Generator iterations.")
 flags.DEFINE_integer("batch_size", 64, "Batch size.")
 flags.DEFINE_integer("critic_steps", None, "Critic iterations per generator iteration (objective default).")
 flags.DEFINE_float("beta1", None, "Adam β1 for wgan-gp/dcgan, ignored by the RMSProp objectives (default: the objective's, 0 and 0.5).")
 flags.DEFINE_boolean("conditional", False, "Class-conditional model (cifar-resnet: conditional batch norm + AC-GAN head) on a labelled dataset.")
 flags.DEFINE_float("lr", None, "Learning rate of both optimizers (default: the objective's).")
+flags.DEFINE_boolean("lr_decay", False, "Decay both learning rates linearly to 0 over --steps, as gan_cifar_resnet.py does.")
 flags.DEFINE_integer("eval_every", None, "Digits: score 1000 samples every this many generator iterations (metrics.json 'evaluations').")
 flags.DEFINE_float("ema", None, "Keep an exponential moving average of the generator's weights with this momentum (e.g. 0.999) and end training on it.")
 flags.DEFINE_boolean("warmup", None, "WGAN repo's 100-critic-iteration warm-up (default: on for wgan).")
@@ -72,6 +75,11 @@ def dataset(batch_size: int):
     )
 
 
+def _with(optimizer, **changes):
+    """A fresh optimizer configured like `optimizer` but for `changes`."""
+    return optimizer.from_config({**optimizer.get_config(), **changes})
+
+
 def build_gan(channels: int):
     import keras
     import kwgan
@@ -80,24 +88,31 @@ def build_gan(channels: int):
     options = {"conditional": True, "acgan": True} if FLAGS.conditional else {}
     generator, critic = kwgan.architectures.build(
         FLAGS.arch, image_size=FLAGS.image_size, channels=channels,
-        latent_dim=FLAGS.latent_dim, objective=FLAGS.objective, dim=FLAGS.dim, **options,
+        latent_dim=FLAGS.latent_dim, objective=FLAGS.objective, dim=FLAGS.dim,
+        generator_dim=FLAGS.generator_dim, critic_dim=FLAGS.critic_dim, **options,
     )
     gan = kwgan.GAN(generator, critic, seed=FLAGS.seed)
     objective = kwgan.objectives.get(FLAGS.objective)
     g_opt, d_opt = objective.optimizers(beta_1=FLAGS.beta1 if objective.adam else None)
     if FLAGS.lr:
-        for opt in (g_opt, d_opt):
-            opt.learning_rate = FLAGS.lr
+        g_opt, d_opt = (_with(opt, learning_rate=FLAGS.lr) for opt in (g_opt, d_opt))
     if FLAGS.ema:
-        g_opt = g_opt.from_config({**g_opt.get_config(), "use_ema": True, "ema_momentum": FLAGS.ema})
-    gan.compile(
-        FLAGS.objective, generator_optimizer=g_opt, critic_optimizer=d_opt,
-        critic_steps=FLAGS.critic_steps, warmup=FLAGS.warmup,
-    )
+        g_opt = _with(g_opt, use_ema=True, ema_momentum=FLAGS.ema)
+    schedule = dict(critic_steps=FLAGS.critic_steps, warmup=FLAGS.warmup)
+    gan.compile(FLAGS.objective, generator_optimizer=g_opt, critic_optimizer=d_opt, **schedule)
+    if FLAGS.lr_decay:
+        # Each optimizer counts its own updates, so the critic's decays over all the critic
+        # iterations of the run (known once compiled) and the generator's over --steps.
+        decay = keras.optimizers.schedules.PolynomialDecay
+        g_opt, d_opt = (
+            _with(opt, learning_rate=decay(float(opt.learning_rate), steps, end_learning_rate=0.0))
+            for opt, steps in ((g_opt, FLAGS.steps), (d_opt, gan.steps_for(FLAGS.steps)))
+        )
+        gan.compile(FLAGS.objective, generator_optimizer=g_opt, critic_optimizer=d_opt, **schedule)
     return gan
 
 
-def quality(samples, data) -> dict:
+def quality(samples, labels) -> dict:
     """Classifier-based scores where a classifier exists (the digits)."""
     import numpy as np
     import kwgan
@@ -105,7 +120,7 @@ def quality(samples, data) -> dict:
     if FLAGS.dataset != "digits":
         return {}
     real = kwgan.data.image_array("digits", image_size=FLAGS.image_size, channels=1)
-    report = kwgan.metrics.digits_report(samples, real=real)
+    report = kwgan.metrics.digits_report(samples, real=real, labels=labels)
     return {"digits": {k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in report.items()}}
 
 
@@ -115,10 +130,16 @@ def evaluate_digits(gan, iteration: int) -> dict:
     import kwgan
 
     noise = np.random.default_rng(FLAGS.seed + 2).normal(size=(1000, gan.latent_dim))
-    samples = gan.generate(noise, batch_size=250)
+    # A conditional generator's samples cycle through the classes (what `generate` does).
+    labels = None if gan.num_classes is None else np.arange(FLAGS.num_samples) % gan.num_classes
+    samples = gan.generate(noise, labels=labels, batch_size=250)
     score, _ = kwgan.metrics.classifier_score(samples)
     fd = kwgan.metrics.frechet_distance(samples, kwgan.metrics.real_digits("heldout"))
-    return {"score": score, "fd": fd}
+    result = {"score": score, "fd": fd}
+    if gan.num_classes:
+        labels = np.arange(1000) % gan.num_classes  # generate()'s labels
+        result["label_accuracy"] = kwgan.metrics.label_accuracy(samples, labels)
+    return result
 
 
 def main(argv):
@@ -156,7 +177,9 @@ def main(argv):
     seconds = time.time() - start
 
     noise = np.random.default_rng(FLAGS.seed + 1).normal(size=(FLAGS.num_samples, gan.latent_dim))
-    samples = gan.generate(noise, batch_size=250)
+    # A conditional generator's samples cycle through the classes (what `generate` does).
+    labels = None if gan.num_classes is None else np.arange(FLAGS.num_samples) % gan.num_classes
+    samples = gan.generate(noise, labels=labels, batch_size=250)
     with atomic_path(os.path.join(FLAGS.out, "samples.npy"), suffix=".npy") as tmp:
         np.save(tmp, samples)
     with atomic_path(os.path.join(FLAGS.out, "gan.keras"), suffix=".keras") as tmp:
@@ -164,13 +187,13 @@ def main(argv):
     iterations = int(keras.ops.convert_to_numpy(gan.generator_iterations))
     metrics = {
         "config": {name: FLAGS[name].value for name in (
-            "arch", "objective", "dataset", "image_size", "latent_dim", "dim", "steps",
+            "arch", "objective", "dataset", "image_size", "latent_dim", "dim", "generator_dim", "critic_dim", "steps",
             "batch_size", "critic_steps", "lr", "beta1", "ema", "warmup", "conditional", "seed")},
         "backend": keras.backend.backend(),
         "generator_iterations": iterations,
         "seconds": seconds,
         "parameters": {"generator": gan.generator.count_params(), "critic": gan.critic.count_params()},
-        **quality(samples, data),
+        **quality(samples, labels),
         **({"evaluations": evaluations.results} if evaluations else {}),
         "logs": {"iterations": curve.iterations, **curve.history},
     }

@@ -203,6 +203,25 @@ def test_digits_report_puts_images_beside_real_and_noise(heldout):
         digits_report(heldout[:5])
 
 
+def test_label_accuracy_of_true_and_shifted_labels():
+    """The held-out digits with their own labels score the classifier's held-out accuracy;
+    with every label shifted by one, almost nothing matches."""
+    from sklearn.datasets import load_digits
+
+    from kwgan.metrics import label_accuracy
+    from kwgan.metrics.digits import _reference
+
+    labels = load_digits().target[_reference().heldout_index]
+    heldout = real_digits("heldout")
+    accuracy = label_accuracy(heldout, labels)
+    assert accuracy == pytest.approx(_reference().heldout_accuracy)
+    assert label_accuracy(heldout, (labels + 1) % 10) < 0.05
+    report = digits_report(heldout, labels=labels)
+    assert report["label_accuracy"] == pytest.approx(accuracy)
+    with pytest.raises(ValueError, match="labels for"):
+        label_accuracy(heldout, labels[:-1])
+
+
 def test_real_reference_follows_the_training_format():
     clean = load_digits().images[..., None] / 8.0 - 1.0  # all 1797, in load_digits() order
     assert real_frechet_floor(clean) == pytest.approx(real_frechet_floor())

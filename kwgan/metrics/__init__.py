@@ -4,6 +4,7 @@ from kwgan.metrics.digits import (
     classifier_score,
     digits_report,
     frechet_distance,
+    label_accuracy,
     real_digits,
     real_frechet_floor,
     to_digits8,

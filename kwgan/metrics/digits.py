@@ -211,6 +211,17 @@ def classifier_score(images: ArrayLike, splits: int = 10) -> tuple[float, float]
     return _score(_probabilities(to_digits8(images)), splits)
 
 
+def label_accuracy(images: ArrayLike, labels: ArrayLike) -> float:
+    """How often the classifier reads each image as the digit it was generated for — the
+    measure of a conditional generator's obedience (the classifier's own held-out accuracy,
+    `digits_report(...)["classifier_accuracy"]`, is the ceiling real digits reach)."""
+    labels = np.asarray(labels).reshape(-1)
+    x = to_digits8(images)
+    if len(labels) != len(x):
+        raise ValueError(f"{len(labels)} labels for {len(x)} images.")
+    return float(np.mean(_probabilities(x).argmax(axis=1) == labels))
+
+
 def frechet_distance(images_a: ArrayLike, images_b: ArrayLike) -> float:
     """Fréchet distance between two image sets in the classifier's last hidden layer.
 
@@ -258,7 +269,10 @@ def real_frechet_floor(real: ArrayLike | None = None) -> float:
 
 
 def digits_report(
-    images: ArrayLike, real: ArrayLike | None = None, splits: int = 10
+    images: ArrayLike,
+    real: ArrayLike | None = None,
+    splits: int = 10,
+    labels: ArrayLike | None = None,
 ) -> dict[str, Any]:
     """Score and Fréchet distance of `images`, beside real digits and uniform noise.
 
@@ -267,7 +281,8 @@ def digits_report(
     `load_digits()` order, at its resolution; `None` for the 8×8 digits themselves) and
     `real_frechet_floor(real)`. The noise row is uniform noise in [−1, 1] of the same shape
     as `images`, so the same count and resolution: area averaging turns high-resolution
-    noise into a flat grey that scores ≈ 1. Returns a JSON-ready dict.
+    noise into a flat grey that scores ≈ 1. With the `labels` a conditional generator was
+    asked for, adds `label_accuracy`. Returns a JSON-ready dict.
     """
     x = to_digits8(images)
     noise = to_digits8(np.random.default_rng(0).uniform(-1.0, 1.0, size=np.shape(images)))
@@ -276,7 +291,9 @@ def digits_report(
     score, score_std = _score(_probabilities(x), splits)
     real_score, real_score_std = _score(_probabilities(real_heldout), splits)
     noise_score, noise_score_std = _score(_probabilities(noise), splits)
+    extra = {} if labels is None else {"label_accuracy": label_accuracy(images, labels)}
     return {
+        **extra,
         "n": len(x),
         "score": score,
         "score_std": score_std,

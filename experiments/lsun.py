@@ -3,7 +3,9 @@
 Reproduces the WGAN paper's §4 experiments (LSUN bedrooms 64×64: DCGAN, no-BN, MLP
 generators; `--objective wgan` versus the `dcgan` baseline) and the WGAN-GP paper's Fig. 2
 matrix (six architectures × four objectives), each objective with its paper's
-hyperparameters (see `kwgan.objectives`). Steps are *generator* iterations, as in the papers.
+hyperparameters (see `kwgan.objectives`; --lr, --critic_lr, --lr_decay, --beta1 and --ema
+depart from them on request). Steps are *generator* iterations, as in the papers.
+`--conditional` trains the CIFAR ResNet's class-conditional AC-GAN on a labelled dataset.
 
     python experiments/lsun.py --arch dcgan --objective wgan-gp --steps 200000 --out runs/lsun_dcgan_wgangp
     python experiments/lsun.py --dataset cifar10 --image_size 32 --arch cifar-resnet --out runs/cifar
@@ -39,6 +41,7 @@ flags.DEFINE_integer("critic_steps", None, "Critic iterations per generator iter
 flags.DEFINE_float("beta1", None, "Adam β1 for wgan-gp/dcgan, ignored by the RMSProp objectives (default: the objective's, 0 and 0.5).")
 flags.DEFINE_boolean("conditional", False, "Class-conditional model (cifar-resnet: conditional batch norm + AC-GAN head) on a labelled dataset.")
 flags.DEFINE_float("lr", None, "Learning rate of both optimizers (default: the objective's).")
+flags.DEFINE_float("critic_lr", None, "Learning rate of the critic's optimizer (overrides --lr; two time-scale updates).")
 flags.DEFINE_boolean("lr_decay", False, "Decay both learning rates linearly to 0 over --steps, as gan_cifar_resnet.py does.")
 flags.DEFINE_integer("eval_every", None, "Digits: score 1000 samples every this many generator iterations (metrics.json 'evaluations').")
 flags.DEFINE_float("ema", None, "Keep an exponential moving average of the generator's weights with this momentum (e.g. 0.999) and end training on it.")
@@ -96,6 +99,8 @@ def build_gan(channels: int):
     g_opt, d_opt = objective.optimizers(beta_1=FLAGS.beta1 if objective.adam else None)
     if FLAGS.lr:
         g_opt, d_opt = (_with(opt, learning_rate=FLAGS.lr) for opt in (g_opt, d_opt))
+    if FLAGS.critic_lr:
+        d_opt = _with(d_opt, learning_rate=FLAGS.critic_lr)
     if FLAGS.ema:
         g_opt = _with(g_opt, use_ema=True, ema_momentum=FLAGS.ema)
     schedule = dict(critic_steps=FLAGS.critic_steps, warmup=FLAGS.warmup)
@@ -188,7 +193,7 @@ def main(argv):
     metrics = {
         "config": {name: FLAGS[name].value for name in (
             "arch", "objective", "dataset", "image_size", "latent_dim", "dim", "generator_dim", "critic_dim", "steps",
-            "batch_size", "critic_steps", "lr", "beta1", "ema", "warmup", "conditional", "seed")},
+            "batch_size", "critic_steps", "lr", "critic_lr", "beta1", "ema", "warmup", "conditional", "seed")},
         "backend": keras.backend.backend(),
         "generator_iterations": iterations,
         "seconds": seconds,

@@ -155,8 +155,8 @@ CRASHING_DIGITS = textwrap.dedent(
 def digits_run(tmp_path_factory):
     """digits.py crashed after generator iteration 1, then rerun to --steps 2 (resuming)."""
     out = tmp_path_factory.mktemp("digits")
-    flags = ["--dim", "8", "--batch_size", "16", "--sample_every", "1", "--num_samples", "20", "--lr", "2e-4",
-             "--checkpoint_every", "1", "--out", str(out)]
+    flags = ["--generator_dim", "8", "--critic_dim", "8", "--batch_size", "16", "--sample_every",
+             "1", "--num_samples", "20", "--lr", "2e-4", "--checkpoint_every", "1", "--out", str(out)]
     crashed = run("--steps", "1", "--export=", *flags, code=CRASHING_DIGITS, check=False)
     assert crashed.returncode != 0 and "crashed after generator iteration 1" in crashed.stderr
     backup = sorted(os.listdir(out / "checkpoints"))
@@ -209,6 +209,24 @@ def test_digits_outputs(digits_run):
     side = (8 * 33 + 1) * 2
     assert assert_png(out / "samples.png", mode="L").shape == (side, side)
     assert_png(out / "w_estimate.png")
+
+
+def test_digits_other_objectives_keep_their_papers_learning_rate(tmp_path):
+    """digits.py's 2e-4 is WGAN-GP's; LSGAN keeps RMSProp 1e-4, the critic's learning
+    rate decays linearly to 0 over the run with --lr_decay, and --ema averages the
+    generator's weights in its optimizer."""
+    out = tmp_path / "lsgan"
+    run("experiments/digits.py", "--objective", "lsgan", "--steps", "2", "--lr_decay", "--ema", "0.9",
+        "--generator_dim", "8", "--critic_dim", "8", "--batch_size", "16", "--num_samples", "20",
+        "--out", str(out), "--export=")
+    assert read_json(out / "metrics.json")["config"]["lr"] is None
+    gan = keras.saving.load_model(out / "gan.keras")
+    schedule = gan.critic_optimizer._learning_rate
+    assert isinstance(schedule, keras.optimizers.schedules.PolynomialDecay)
+    assert schedule.initial_learning_rate == pytest.approx(1e-4) and schedule.decay_steps == 2
+    assert float(to_numpy(gan.critic_optimizer.learning_rate)) == pytest.approx(0.0)
+    assert gan.generator_optimizer.use_ema and gan.generator_optimizer.ema_momentum == 0.9
+    assert not gan.critic_optimizer.use_ema
 
 
 @pytest.mark.skipif(not HAS_TF, reason="the SavedModel export needs TensorFlow")

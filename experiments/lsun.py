@@ -3,8 +3,8 @@
 Reproduces the WGAN paper's §4 experiments (LSUN bedrooms 64×64: DCGAN, no-BN, MLP
 generators; `--objective wgan` versus the `dcgan` baseline) and the WGAN-GP paper's Fig. 2
 matrix (six architectures × four objectives), each objective with its paper's
-hyperparameters (see `kwgan.objectives`; --lr, --critic_lr, --lr_decay, --beta1 and --ema
-depart from them on request). Steps are *generator* iterations, as in the papers.
+hyperparameters (see `kwgan.objectives`; --lr, --critic_lr, --lr_decay and --beta1 depart
+from them on request). Steps are *generator* iterations, as in the papers.
 `--conditional` trains the CIFAR ResNet's class-conditional AC-GAN on a labelled dataset.
 
     python experiments/lsun.py --arch dcgan --objective wgan-gp --steps 200000 --out runs/lsun_dcgan_wgangp
@@ -44,7 +44,6 @@ flags.DEFINE_float("lr", None, "Learning rate of both optimizers (default: the o
 flags.DEFINE_float("critic_lr", None, "Learning rate of the critic's optimizer (overrides --lr; two time-scale updates).")
 flags.DEFINE_boolean("lr_decay", False, "Decay both learning rates linearly to 0 over --steps, as gan_cifar_resnet.py does.")
 flags.DEFINE_integer("eval_every", None, "Digits: score 1000 samples every this many generator iterations (metrics.json 'evaluations').")
-flags.DEFINE_float("ema", None, "Keep an exponential moving average of the generator's weights with this momentum (e.g. 0.999) and end training on it.")
 flags.DEFINE_boolean("warmup", None, "WGAN repo's 100-critic-iteration warm-up (default: on for wgan).")
 flags.DEFINE_integer("seed", 0, "Seed of weights, noise and data order.")
 flags.DEFINE_integer("sample_every", 500, "Write a sample grid every this many generator iterations.")
@@ -101,8 +100,6 @@ def build_gan(channels: int):
         g_opt, d_opt = (_with(opt, learning_rate=FLAGS.lr) for opt in (g_opt, d_opt))
     if FLAGS.critic_lr:
         d_opt = _with(d_opt, learning_rate=FLAGS.critic_lr)
-    if FLAGS.ema:
-        g_opt = _with(g_opt, use_ema=True, ema_momentum=FLAGS.ema)
     schedule = dict(critic_steps=FLAGS.critic_steps, warmup=FLAGS.warmup)
     gan.compile(FLAGS.objective, generator_optimizer=g_opt, critic_optimizer=d_opt, **schedule)
     if FLAGS.lr_decay:
@@ -193,7 +190,7 @@ def main(argv):
     metrics = {
         "config": {name: FLAGS[name].value for name in (
             "arch", "objective", "dataset", "image_size", "latent_dim", "dim", "generator_dim", "critic_dim", "steps",
-            "batch_size", "critic_steps", "lr", "critic_lr", "beta1", "ema", "warmup", "conditional", "seed")},
+            "batch_size", "critic_steps", "lr", "critic_lr", "beta1", "warmup", "conditional", "seed")},
         "backend": keras.backend.backend(),
         "generator_iterations": iterations,
         "seconds": seconds,

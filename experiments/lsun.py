@@ -132,14 +132,12 @@ def evaluate_digits(gan, iteration: int) -> dict:
     import kwgan
 
     noise = np.random.default_rng(FLAGS.seed + 2).normal(size=(1000, gan.latent_dim))
-    # A conditional generator's samples cycle through the classes (what `generate` does).
-    labels = None if gan.num_classes is None else np.arange(FLAGS.num_samples) % gan.num_classes
+    labels = gan.class_cycle(len(noise))
     samples = gan.generate(noise, labels=labels, batch_size=250)
     score, _ = kwgan.metrics.classifier_score(samples)
     fd = kwgan.metrics.frechet_distance(samples, kwgan.metrics.real_digits("heldout"))
     result = {"score": score, "fd": fd}
-    if gan.num_classes:
-        labels = np.arange(1000) % gan.num_classes  # generate()'s labels
+    if labels is not None:
         result["label_accuracy"] = kwgan.metrics.label_accuracy(samples, labels)
     return result
 
@@ -179,8 +177,7 @@ def main(argv):
     seconds = time.time() - start
 
     noise = np.random.default_rng(FLAGS.seed + 1).normal(size=(FLAGS.num_samples, gan.latent_dim))
-    # A conditional generator's samples cycle through the classes (what `generate` does).
-    labels = None if gan.num_classes is None else np.arange(FLAGS.num_samples) % gan.num_classes
+    labels = gan.class_cycle(FLAGS.num_samples)  # kept to score label accuracy
     samples = gan.generate(noise, labels=labels, batch_size=250)
     with atomic_path(os.path.join(FLAGS.out, "samples.npy"), suffix=".npy") as tmp:
         np.save(tmp, samples)

@@ -83,7 +83,8 @@ class GAN(GANTrainer, keras.Model):
         self.latent_dim = _infer_latent_dim(generator, latent_dim)
         self.seed = seed
         self.data_shape, self.acgan, self.num_classes = _check_networks(
-            generator, critic, self.latent_dim, num_classes
+            generator, critic, self.latent_dim, num_classes,
+            self.conditional, self.critic_takes_labels,
         )
         self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
         self.generator_iterations = self._counter("generator_iterations", "int32")
@@ -212,10 +213,17 @@ class GAN(GANTrainer, keras.Model):
         first = max(self.schedule.steps_before(done) - in_cycle, 1)
         return first + self.schedule.total_critic_steps(generator_iterations - 1, start=done + 1)
 
+    def class_cycle(self, n: int) -> np.ndarray | None:
+        """`generate`'s default labels for `n` samples: the classes in turn (0, 1, …, 0,
+        1, …), so every class is equally represented; `None` for an unconditional model."""
+        if self.num_classes is None:
+            return None
+        return (np.arange(n) % self.num_classes).astype("int32")
+
     def generate(self, noise, labels=None, batch_size: int = 256) -> np.ndarray:
         """float32 NumPy samples for `noise` [n, latent_dim], in inference mode (moving
         batch-norm statistics). A conditional model takes `labels` [n] too; left out they
-        cycle through the classes (0, 1, …, 0, 1, …)."""
+        are `class_cycle(n)`."""
         noise = np.asarray(noise, "float32")
         if noise.ndim != 2 or noise.shape[1] != self.latent_dim:
             raise ValueError(
@@ -227,7 +235,7 @@ class GAN(GANTrainer, keras.Model):
             inputs = noise
         else:
             if labels is None:
-                labels = np.arange(len(noise)) % self.num_classes
+                labels = self.class_cycle(len(noise))
             labels = np.asarray(labels).astype("int32").reshape(-1)
             if labels.shape != (len(noise),) or labels.min() < 0 or labels.max() >= self.num_classes:
                 raise ValueError(
@@ -448,17 +456,21 @@ def _infer_latent_dim(generator: keras.Model, latent_dim: int | None) -> int:
 
 
 def _check_networks(
-    generator: keras.Model, critic: keras.Model, latent_dim: int, num_classes: int | None
+    generator: keras.Model,
+    critic: keras.Model,
+    latent_dim: int,
+    num_classes: int | None,
+    conditional: bool,
+    critic_takes_labels: bool,
 ) -> tuple[tuple, bool, int | None]:
-    """Traces both nets symbolically; returns (sample shape without batch, whether the
-    critic has an AC-GAN head, number of classes or None)."""
+    """Traces both nets symbolically (with a labels input where they take one); returns
+    (sample shape without batch, whether the critic has an AC-GAN head, number of classes
+    or None)."""
     labels = keras.KerasTensor((None,), dtype="int32")
     noise = keras.KerasTensor((None, latent_dim))
-    conditional = _count_inputs(generator) == 2
     fake = generator.compute_output_spec([noise, labels] if conditional else noise)
     if isinstance(fake, (list, tuple, dict)):
         raise ValueError("The generator must return a single tensor of samples.")
-    critic_takes_labels = _count_inputs(critic) == 2
     output = critic.compute_output_spec([fake, labels] if critic_takes_labels else fake)
     acgan = isinstance(output, (list, tuple)) and len(output) == 2
     scores = output[0] if acgan else output

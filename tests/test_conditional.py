@@ -161,6 +161,8 @@ def test_generate_cycles_labels_and_checks_them():
     (emb,) = [layer for layer in g.layers if isinstance(layer, keras.layers.Embedding)]
     emb.embeddings.assign(np.array([[0, 0], [1, 1], [2, 2]], "float32"))
     gan = kwgan.GAN(g, acgan_critic([1, 0]))
+    np.testing.assert_array_equal(gan.class_cycle(5), [0, 1, 2, 0, 1])
+    assert kwgan.GAN(kwgan.architectures.toy_generator(), kwgan.architectures.toy_critic()).class_cycle(5) is None
     np.testing.assert_allclose(gan.generate(np.zeros((4, 2)))[:, 0], [0, 1, 2, 0])
     np.testing.assert_allclose(gan.generate(np.zeros((2, 2)), labels=[2, 2])[:, 1], [2, 2])
     with pytest.raises(ValueError, match=r"class ids in \[0, 3\)"):

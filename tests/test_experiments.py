@@ -302,3 +302,16 @@ def test_conditional_acgan_on_mock_mnist(tmp_path):
     assert assert_png(out / "samples.png", mode="L").shape == ((7 * 33 + 1) * 2, (10 * 33 + 1) * 2)
     info = kwgan.export.load_metadata(out / "saved")
     assert info["conditional"] is True and info["num_classes"] == 10
+
+
+def test_conditional_digits_scores_label_accuracy(tmp_path):
+    """A conditional digits run scores how often samples show their requested class, mid-run
+    (1000 samples) and at the end (--num_samples of them), whatever --num_samples is."""
+    out = tmp_path / "acgan"
+    run("experiments/digits.py", "--arch", "cifar-resnet", "--conditional", "--steps", "1",
+        "--eval_every", "1", "--generator_dim", "8", "--critic_dim", "8", "--batch_size", "16",
+        "--num_samples", "20", "--out", str(out), "--export=")
+    metrics = read_json(out / "metrics.json")
+    assert metrics["config"]["conditional"] is True
+    assert 0 <= metrics["evaluations"][0]["label_accuracy"] <= 1
+    assert metrics["digits"]["n"] == 20 and 0 <= metrics["digits"]["label_accuracy"] <= 1

@@ -17,7 +17,7 @@ saved_models/digits.
 All flags of experiments/lsun.py apply.
 """
 
-from absl import app, flags
+from absl import flags
 
 import lsun
 
@@ -38,8 +38,6 @@ DEFAULTS = {
     "export": "saved_models/digits",
 }
 
-
-
 # The optimizer and critic-schedule defaults are WGAN-GP's; the other objectives keep their
 # papers' unless given on the command line.
 WGAN_GP_ONLY = ("lr", "critic_lr", "critic_steps")
@@ -54,6 +52,8 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    from kwgan.cli import run
+
     for name, value in DEFAULTS.items():
         flags.FLAGS.set_default(name, value)
-    app.run(main)
+    run(main)

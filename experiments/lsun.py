@@ -13,14 +13,15 @@ from them on request). Steps are *generator* iterations, as in the papers.
 
 Writes into --out: samples.png (and samples_*.png during training), samples.npy (≥ 1000 images,
 float32 NHWC in [−1, 1]), metrics.json, w_estimate.png (Wasserstein objectives), gan.keras,
-checkpoints/ (resumes automatically when rerun with the same --out), and with --export a
-TensorFlow SavedModel of the generator.
+run.json (the flags), checkpoints/, and with --export a TensorFlow SavedModel of the
+generator. Rerunning with the same --out resumes where a killed run stopped and ends exactly
+as the uninterrupted run would; a larger --steps continues a finished run.
 """
 
 from __future__ import annotations
 
 import os
-import time
+import sys
 
 from absl import app, flags
 
@@ -47,16 +48,21 @@ flags.DEFINE_integer("eval_every", None, "Digits: score 1000 samples every this 
 flags.DEFINE_boolean("warmup", None, "WGAN repo's 100-critic-iteration warm-up (default: on for wgan).")
 flags.DEFINE_integer("seed", 0, "Seed of weights, noise and data order.")
 flags.DEFINE_integer("sample_every", 500, "Write a sample grid every this many generator iterations.")
-flags.DEFINE_integer("checkpoint_every", 500, "Checkpoint every this many critic iterations (fit steps).")
-flags.DEFINE_integer("num_samples", 1000, "Images in samples.npy.")
-flags.DEFINE_float("max_minutes", None, "Stop (and sample, score, save) after this much wall time.")
-flags.DEFINE_string("out", "runs/lsun", "Output directory.")
+flags.DEFINE_integer("checkpoint_every", 500, "Checkpoint every this many critic iterations (fit steps).", lower_bound=1)
+flags.DEFINE_integer("num_samples", 1000, "Images in samples.npy.", lower_bound=1)
+flags.DEFINE_float("max_minutes", None, "Stop (and sample, score, save) after this much wall time; rerun to continue.")
+flags.DEFINE_string("out", "runs/lsun", "Output directory (a rerun resumes it).")
 flags.DEFINE_string("export", None, "Also export the generator as a SavedModel to this directory.")
 FLAGS = flags.FLAGS
 
 
-def dataset(batch_size: int):
-    """tf.data where TensorFlow is installed, an in-memory PyDataset otherwise."""
+# Flags that change no result, so a resumed run may change them (--steps may grow).
+FREE_FLAGS = ("out", "max_minutes", "checkpoint_every", "sample_every", "export", "data_dir", "download")
+
+
+def dataset(start_batch: int):
+    """The training batches from global batch `start_batch` on: a tf.data stream where
+    TensorFlow is installed, an in-memory PyDataset otherwise."""
     import kwgan
 
     kwargs = dict(
@@ -68,12 +74,14 @@ def dataset(batch_size: int):
     except ImportError:
         arrays = kwgan.data.image_array(FLAGS.dataset, download=FLAGS.download, **kwargs)
         arrays = arrays if FLAGS.conditional else (arrays,)
-        return kwgan.data.ImageBatches(*arrays, batch_size=batch_size, seed=FLAGS.seed)
-    # Small datasets are cached after resizing: otherwise every epoch (28 batches for the
-    # digits) re-decodes and re-resizes the whole set to refill the shuffle buffer.
+        return kwgan.data.ImageBatches(
+            *arrays, batch_size=FLAGS.batch_size, seed=FLAGS.seed, start_batch=start_batch
+        )
+    # Small datasets are held in memory after resizing: otherwise every epoch (28 batches
+    # for the digits) re-decodes and re-resizes the whole set.
     return kwgan.data.images(
-        FLAGS.dataset, batch_size=batch_size, download=FLAGS.download, seed=FLAGS.seed,
-        cache=FLAGS.dataset in ("digits", "mnist", "cifar10"), **kwargs
+        FLAGS.dataset, batch_size=FLAGS.batch_size, download=FLAGS.download, seed=FLAGS.seed,
+        cache=FLAGS.dataset in ("digits", "mnist", "cifar10"), start_batch=start_batch, **kwargs
     )
 
 
@@ -142,39 +150,36 @@ def evaluate_digits(gan, iteration: int) -> dict:
     return result
 
 
-def main(argv):
-    del argv
-    import keras
-    import numpy as np
+def train(run, gan):
+    """Trains (resuming from the run's checkpoint); returns the W-estimate curve, the
+    evaluations (or None) and the stopwatch, whose state covers the whole run."""
     import kwgan
-    from kwgan.io import atomic_path, write_json
 
-    if FLAGS.export:
-        kwgan.export.require_tensorflow()  # fail now, not after the whole run
-    os.makedirs(FLAGS.out, exist_ok=True)
-    data = dataset(FLAGS.batch_size)
-    channels = FLAGS.channels or (1 if FLAGS.dataset in ("mnist", "digits") else 3)
-    gan = build_gan(channels)
     title = f"{FLAGS.arch} / {FLAGS.objective} on {FLAGS.dataset}"
-    curve = kwgan.callbacks.WEstimateCurve(os.path.join(FLAGS.out, "w_estimate.png"), title=title)
+    stateful = {
+        "curve": kwgan.callbacks.WEstimateCurve(os.path.join(FLAGS.out, "w_estimate.png"), title=title),
+        "stopwatch": kwgan.callbacks.Stopwatch(),
+    }
+    if FLAGS.eval_every:
+        stateful["evaluations"] = kwgan.callbacks.EvaluateEvery(FLAGS.eval_every, evaluate_digits)
     callbacks = [
-        keras.callbacks.BackupAndRestore(os.path.join(FLAGS.out, "checkpoints"), save_freq=FLAGS.checkpoint_every),
-        kwgan.callbacks.StopAtGeneratorIteration(FLAGS.steps),
-        kwgan.callbacks.GeneratorProgbar(FLAGS.steps),
         kwgan.callbacks.SampleGrid(FLAGS.out, every=FLAGS.sample_every, seed=FLAGS.seed),
-        curve,
+        *stateful.values(),
     ]
     if FLAGS.max_minutes:
         callbacks.append(kwgan.callbacks.TimeLimit(60 * FLAGS.max_minutes))
-    evaluations = None
-    if FLAGS.eval_every:
-        if FLAGS.dataset != "digits":
-            raise app.UsageError("--eval_every scores digits only (the classifier is a digits one).")
-        evaluations = kwgan.callbacks.EvaluateEvery(FLAGS.eval_every, evaluate_digits)
-        callbacks.append(evaluations)
-    start = time.time()
-    gan.fit(data, epochs=10**9, callbacks=callbacks, verbose=0)
-    seconds = time.time() - start
+    kwgan.run.train(
+        run, gan, dataset, callbacks=callbacks, stateful=stateful,
+        checkpoint_every=FLAGS.checkpoint_every,
+    )
+    return stateful["curve"], stateful.get("evaluations"), stateful["stopwatch"]
+
+
+def write_outputs(gan, curve, evaluations, seconds: float) -> dict:
+    """samples.npy, gan.keras and metrics.json, each written atomically; returns the metrics."""
+    import keras
+    import numpy as np
+    from kwgan.io import atomic_path, write_json
 
     noise = np.random.default_rng(FLAGS.seed + 1).normal(size=(FLAGS.num_samples, gan.latent_dim))
     labels = gan.class_cycle(FLAGS.num_samples)  # kept to score label accuracy
@@ -183,13 +188,12 @@ def main(argv):
         np.save(tmp, samples)
     with atomic_path(os.path.join(FLAGS.out, "gan.keras"), suffix=".keras") as tmp:
         gan.save(tmp)
-    iterations = int(keras.ops.convert_to_numpy(gan.generator_iterations))
     metrics = {
         "config": {name: FLAGS[name].value for name in (
             "arch", "objective", "dataset", "image_size", "latent_dim", "dim", "generator_dim", "critic_dim", "steps",
             "batch_size", "critic_steps", "lr", "critic_lr", "beta1", "warmup", "conditional", "seed")},
         "backend": keras.backend.backend(),
-        "generator_iterations": iterations,
+        "generator_iterations": int(keras.ops.convert_to_numpy(gan.generator_iterations)),
         "seconds": seconds,
         "parameters": {"generator": gan.generator.count_params(), "critic": gan.critic.count_params()},
         **quality(samples, labels),
@@ -197,12 +201,35 @@ def main(argv):
         "logs": {"iterations": curve.iterations, **curve.history},
     }
     write_json(os.path.join(FLAGS.out, "metrics.json"), metrics)
+    return metrics
+
+
+def main(argv):
+    del argv
+    import kwgan
+
     if FLAGS.export:
-        kwgan.export.export_generator(gan.generator, FLAGS.export, metadata={
-            "objective": FLAGS.objective, "architecture": FLAGS.arch, "dataset": FLAGS.dataset,
-            "generator_iterations": iterations,
-        }, num_classes=gan.num_classes)
-    print(f"\n{iterations} generator iterations in {seconds:.0f}s; outputs in {FLAGS.out}")
+        kwgan.export.require_tensorflow()  # fail now, not after the whole run
+    if FLAGS.eval_every and FLAGS.dataset != "digits":
+        raise kwgan.errors.ConfigError("--eval_every scores digits only (the classifier is a digits one).")
+    config = kwgan.cli.flag_values(sys.modules[__name__])
+    with kwgan.run.Run(FLAGS.out, config, free=FREE_FLAGS) as run:
+        if run.already_complete():
+            print(f"{FLAGS.out} already holds this finished run ({FLAGS.steps} generator "
+                  "iterations); pass a larger --steps to continue it.")
+            return
+        channels = FLAGS.channels or (1 if FLAGS.dataset in ("mnist", "digits") else 3)
+        gan = build_gan(channels)
+        curve, evaluations, stopwatch = train(run, gan)
+        metrics = write_outputs(gan, curve, evaluations, stopwatch.seconds)
+        iterations = metrics["generator_iterations"]
+        if FLAGS.export:
+            kwgan.export.export_generator(gan.generator, FLAGS.export, metadata={
+                "objective": FLAGS.objective, "architecture": FLAGS.arch, "dataset": FLAGS.dataset,
+                "generator_iterations": iterations,
+            }, num_classes=gan.num_classes)
+        run.complete(iterations)
+    print(f"\n{iterations} generator iterations in {metrics['seconds']:.0f}s; outputs in {FLAGS.out}")
     if "digits" in metrics:
         d = metrics["digits"]
         print(f"digit score {d['score']:.2f} (real {d['real_score']:.2f}), "
@@ -210,4 +237,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    from kwgan.cli import run
+
+    run(main)

@@ -11,15 +11,17 @@ Gaussian mixtures the modes covered and the fraction of samples within 3σ of a 
     python experiments/toy.py --dataset 8gaussians --objective wgan-gp --steps 10000 --out runs/toy
     python experiments/toy.py --fixed_generator --objective wgan --out runs/fig1a_wgan
 
-Writes into --out: samples.npy, metrics.json, critic_surface.png, w_estimate.png, and
-evaluations.jsonl (each evaluation as it happens).
+Writes into --out: samples.npy, metrics.json, critic_surface.png, w_estimate.png,
+evaluations.jsonl (each evaluation as it happens), run.json (the flags) and checkpoints/.
+Rerunning with the same --out resumes where a killed run stopped and ends exactly as the
+uninterrupted run would; a larger --steps continues a finished run.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import time
+import sys
 
 from absl import app, flags
 
@@ -36,8 +38,9 @@ flags.DEFINE_integer("seed", 0, "Seed of weights, noise and data.")
 flags.DEFINE_boolean("fixed_generator", False, "Fig. 1a: train the critic alone against real data + N(0, I).")
 flags.DEFINE_integer("eval_every", 500, "Evaluate exact W1 every this many generator iterations.")
 flags.DEFINE_integer("eval_samples", 2000, "Points per side in the exact W1.")
-flags.DEFINE_float("max_minutes", None, "Stop (and evaluate, plot, save) after this much wall time.")
-flags.DEFINE_string("out", "runs/toy", "Output directory.")
+flags.DEFINE_integer("checkpoint_every", 1000, "Checkpoint every this many critic iterations (fit steps).", lower_bound=1)
+flags.DEFINE_float("max_minutes", None, "Stop (and evaluate, plot, save) after this much wall time; rerun to continue.")
+flags.DEFINE_string("out", "runs/toy", "Output directory (a rerun resumes it).")
 FLAGS = flags.FLAGS
 
 
@@ -53,12 +56,13 @@ def build_gan(dataset: str, fixed: bool, dim: int, seed: int):
     return kwgan.GAN(generator, kwgan.architectures.toy_critic(dim=dim), seed=seed)
 
 
-def evaluator(dataset: str, n: int, seed: int, log_path: str):
-    """Returns `evaluate(gan, iteration) -> dict` of exact W1 (and mode statistics).
+# Flags that change no result, so a resumed run may change them (--steps may grow).
+FREE_FLAGS = ("out", "max_minutes", "checkpoint_every")
 
-    Each result is also printed and appended to `log_path` (JSON lines), so a long run shows
-    its progress and keeps its evaluations if it is stopped.
-    """
+
+def evaluator(dataset: str, n: int, seed: int):
+    """Returns `evaluate(gan, iteration) -> dict` of exact W1 (and mode statistics), each
+    result also printed as a JSON line."""
     import json
 
     import numpy as np
@@ -78,27 +82,15 @@ def evaluator(dataset: str, n: int, seed: int, log_path: str):
                 modes_covered=stats["modes_covered"],
                 high_quality_fraction=stats["high_quality_fraction"],
             )
-        line = json.dumps({"iteration": iteration, **result})
-        print(line, flush=True)
-        with open(log_path, "a") as f:
-            f.write(line + "\n")
+        print(json.dumps({"iteration": iteration, **result}), flush=True)
         return result
 
     return evaluate
 
 
-def main(argv):
-    del argv
-    import keras
-    import numpy as np
+def compile_gan(gan) -> None:
     import kwgan
-    from kwgan.io import atomic_path, write_json
 
-    os.makedirs(FLAGS.out, exist_ok=True)
-    log_path = os.path.join(FLAGS.out, "evaluations.jsonl")
-    if os.path.exists(log_path):
-        os.remove(log_path)
-    gan = build_gan(FLAGS.dataset, FLAGS.fixed_generator, FLAGS.dim, FLAGS.seed)
     objective = kwgan.objectives.get(FLAGS.objective)
     g_opt, d_opt = objective.optimizers(beta_1=FLAGS.beta1 if objective.adam else None)
     gan.compile(
@@ -109,18 +101,45 @@ def main(argv):
         warmup=FLAGS.warmup,
         gp_weight=FLAGS.gp_weight if FLAGS.objective == "wgan-gp" else None,
     )
-    history = kwgan.callbacks.LossHistory()
-    evaluation = kwgan.callbacks.EvaluateEvery(
-        FLAGS.eval_every, evaluator(FLAGS.dataset, FLAGS.eval_samples, FLAGS.seed, log_path)
-    )
-    steps = gan.steps_for(FLAGS.steps)
-    data = kwgan.data.toy(FLAGS.dataset, FLAGS.batch_size, steps_per_epoch=steps, seed=FLAGS.seed)
-    start = time.time()
-    limit = [kwgan.callbacks.TimeLimit(60 * FLAGS.max_minutes)] if FLAGS.max_minutes else []
-    gan.fit(data, epochs=1, callbacks=[history, evaluation, *limit], verbose=2)
-    seconds = time.time() - start
-    iterations = int(keras.ops.convert_to_numpy(gan.generator_iterations))
 
+
+def train(run, gan):
+    """Trains (resuming from the run's checkpoint); returns the history, evaluation and
+    stopwatch callbacks, whose state covers the whole run."""
+    import kwgan
+
+    callbacks = {
+        "history": kwgan.callbacks.LossHistory(),
+        "evaluation": kwgan.callbacks.EvaluateEvery(
+            FLAGS.eval_every,
+            evaluator(FLAGS.dataset, FLAGS.eval_samples, FLAGS.seed),
+            log_path=os.path.join(FLAGS.out, "evaluations.jsonl"),
+        ),
+        "stopwatch": kwgan.callbacks.Stopwatch(),
+    }
+    limit = [kwgan.callbacks.TimeLimit(60 * FLAGS.max_minutes)] if FLAGS.max_minutes else []
+
+    def dataset(start_batch: int):
+        return kwgan.data.toy(
+            FLAGS.dataset, FLAGS.batch_size, seed=FLAGS.seed, start_batch=start_batch
+        )
+
+    kwgan.run.train(
+        run, gan, dataset, callbacks=[*callbacks.values(), *limit], stateful=callbacks,
+        checkpoint_every=FLAGS.checkpoint_every,
+    )
+    return callbacks["history"], callbacks["evaluation"], callbacks["stopwatch"]
+
+
+def write_outputs(gan, history, evaluation, seconds: float) -> None:
+    """samples.npy, metrics.json and the two plots, each written atomically."""
+    import keras
+    import numpy as np
+    import kwgan
+    from kwgan.io import atomic_path, write_json
+    from scipy.stats import spearmanr
+
+    iterations = int(keras.ops.convert_to_numpy(gan.generator_iterations))
     floor = kwgan.metrics.w1_floor(
         functools.partial(kwgan.data.sample, FLAGS.dataset), FLAGS.eval_samples
     )
@@ -128,8 +147,6 @@ def main(argv):
     samples = np.asarray(gan.generator.predict(noise.astype("float32"), verbose=0), "float32")
     with atomic_path(os.path.join(FLAGS.out, "samples.npy"), suffix=".npy") as tmp:
         np.save(tmp, samples)
-
-    from scipy.stats import spearmanr
 
     evals = evaluation.results
     w_est = dict(zip(history.iterations, history.history.get("w_estimate", [])))
@@ -166,5 +183,25 @@ def main(argv):
           {k: v for k, v in final.items() if k != "w1"}, f"spearman {spearman}", f"{seconds:.0f}s")
 
 
+def main(argv):
+    del argv
+    import keras
+    import kwgan
+
+    config = kwgan.cli.flag_values(sys.modules[__name__])
+    with kwgan.run.Run(FLAGS.out, config, free=FREE_FLAGS) as run:
+        if run.already_complete():
+            print(f"{FLAGS.out} already holds this finished run ({FLAGS.steps} generator "
+                  "iterations); pass a larger --steps to continue it.")
+            return
+        gan = build_gan(FLAGS.dataset, FLAGS.fixed_generator, FLAGS.dim, FLAGS.seed)
+        compile_gan(gan)
+        history, evaluation, stopwatch = train(run, gan)
+        write_outputs(gan, history, evaluation, stopwatch.seconds)
+        run.complete(int(keras.ops.convert_to_numpy(gan.generator_iterations)))
+
+
 if __name__ == "__main__":
-    app.run(main)
+    from kwgan.cli import run
+
+    run(main)

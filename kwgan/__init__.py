@@ -1,6 +1,19 @@
 """kwgan: Wasserstein GANs for Keras 3 on TensorFlow, JAX and PyTorch."""
 
-from kwgan import architectures, callbacks, data, export, grid, metrics, objectives, plots
+from kwgan import (
+    architectures,
+    callbacks,
+    checkpoint,
+    cli,
+    data,
+    errors,
+    export,
+    grid,
+    metrics,
+    objectives,
+    plots,
+    run,
+)
 from kwgan.constraints import WeightClip
 from kwgan.gan import GAN
 from kwgan.schedule import CriticSchedule

@@ -8,6 +8,7 @@ model variables every batch (which, on JAX, would force a state sync per step).
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -15,12 +16,26 @@ from collections.abc import Callable
 import keras
 import numpy as np
 
+from kwgan.errors import DataError, NonFiniteLossError
 from kwgan.grid import save_grid
+from kwgan.io import atomic_path
 from kwgan.plots import w_estimate_curve
+
+EMPTY_DATA = (
+    "The training data yielded no batch, so nothing was trained: check that the dataset "
+    "is not empty (a filter that drops everything, a split with fewer examples than the "
+    "batch size)."
+)
+# Logged by the training step for `TerminateOnNonFinite`, not a curve to record or show.
+DIAGNOSTICS = ("label_errors",)
 
 
 def _scalar(x) -> float:
     return float(np.asarray(keras.ops.convert_to_numpy(x)))
+
+
+def _curves(logs: dict) -> dict:
+    return {name: value for name, value in logs.items() if name not in DIAGNOSTICS}
 
 
 class GeneratorIterationCallback(keras.callbacks.Callback):
@@ -42,6 +57,51 @@ class GeneratorIterationCallback(keras.callbacks.Callback):
 
     def on_generator_iteration_end(self, iteration: int, logs: dict) -> None:
         """Override: `iteration` generator iterations are now complete."""
+
+
+class TerminateOnNonFinite(GeneratorIterationCallback):
+    """Raises at the first step whose losses are NaN or infinite, or whose batch had
+    labels outside the model's classes (`GAN.fit` adds it first, by default).
+
+    Raising, rather than setting `stop_training` as Keras's `TerminateOnNaN` does, keeps
+    every later callback from seeing the diverged model: no checkpoint, grid or export of
+    NaN weights is written, and the last checkpoint stays the last good state. It also
+    refuses data that ended its first epoch without a single batch.
+    """
+
+    def __init__(self, check_losses: bool = True):
+        super().__init__()
+        self.check_losses = check_losses
+        self.batches_seen = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        self.batches_seen += 1
+        errors = logs.get("label_errors")
+        if errors is not None and _scalar(errors):
+            raise DataError(
+                f"A batch at generator iteration {self.generator_iteration + 1} has "
+                f"{int(_scalar(errors))} labels outside [0, {self._num_classes}): labels "
+                "must be class ids 0 … num_classes − 1."
+            )
+        if self.check_losses:
+            bad = [n for n, v in _curves(logs).items() if not np.isfinite(_scalar(v))]
+            if bad:
+                values = ", ".join(f"{n} = {_scalar(logs[n])}" for n in bad)
+                raise NonFiniteLossError(
+                    f"Training diverged at generator iteration {self.generator_iteration + 1}"
+                    f": {values}. Nothing was saved from this step. Look for NaN/Inf in the "
+                    "data, a learning rate too large, or a penalty weight that is not finite."
+                )
+        super().on_train_batch_end(batch, logs)
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        self._num_classes = self.model.num_classes
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not self.batches_seen:
+            raise DataError(EMPTY_DATA)
 
 
 class StopAtGeneratorIteration(GeneratorIterationCallback):
@@ -72,6 +132,27 @@ class TimeLimit(keras.callbacks.Callback):
             self._model.stop_training = True
 
 
+class Stopwatch(keras.callbacks.Callback):
+    """Seconds spent in `fit` (`seconds`), summed over a run's invocations when a
+    checkpoint keeps its state: a resumed run reports its whole training time."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds = 0.0
+
+    def on_train_begin(self, logs=None):
+        self._begin, self._before = time.monotonic(), self.seconds
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seconds = self._before + time.monotonic() - self._begin
+
+    def get_state(self) -> dict:
+        return {"seconds": self.seconds}
+
+    def set_state(self, state: dict) -> None:
+        self.seconds = float(state["seconds"])
+
+
 class LossHistory(GeneratorIterationCallback):
     """Records the logs of the critic step that closes each generator iteration.
 
@@ -88,8 +169,16 @@ class LossHistory(GeneratorIterationCallback):
 
     def on_generator_iteration_end(self, iteration, logs):
         self.iterations.append(iteration)
-        for name, value in logs.items():
+        for name, value in _curves(logs).items():
             self.history.setdefault(name, []).append(_scalar(value))
+
+    def get_state(self) -> dict:
+        """What a checkpoint keeps, so a resumed run's curves start at iteration 1."""
+        return {"iterations": list(self.iterations), "history": dict(self.history)}
+
+    def set_state(self, state: dict) -> None:
+        self.iterations = list(state["iterations"])
+        self.history = {name: list(values) for name, values in state["history"].items()}
 
 
 class EvaluateEvery(GeneratorIterationCallback):
@@ -97,18 +186,31 @@ class EvaluateEvery(GeneratorIterationCallback):
 
     Results accumulate in `results` (a list of dicts, each with its `iteration`) and are
     also evaluated once at the end of training if the last iteration was not a multiple.
+    With `log_path` they are also kept as JSON lines there after every evaluation, so a
+    long run shows its progress and keeps its evaluations if it is stopped.
     """
 
-    def __init__(self, every: int, evaluate: Callable[[keras.Model, int], dict]):
+    def __init__(
+        self,
+        every: int,
+        evaluate: Callable[[keras.Model, int], dict],
+        log_path: str | os.PathLike | None = None,
+    ):
         super().__init__()
         if every <= 0:
             raise ValueError(f"every must be positive, got {every}.")
         self.every = int(every)
         self.evaluate = evaluate
+        self.log_path = log_path
         self.results: list[dict] = []
 
     def _run(self, iteration: int) -> None:
         self.results.append({"iteration": iteration, **self.evaluate(self.model, iteration)})
+        if self.log_path is not None:
+            # Rewritten whole, atomically: a resumed run's log holds exactly its results.
+            lines = "".join(json.dumps(result) + "\n" for result in self.results)
+            with atomic_path(self.log_path) as tmp, open(tmp, "w") as f:
+                f.write(lines)
 
     def on_generator_iteration_end(self, iteration, logs):
         if iteration % self.every == 0:
@@ -118,7 +220,11 @@ class EvaluateEvery(GeneratorIterationCallback):
         if not self.results or self.results[-1]["iteration"] != self.generator_iteration:
             self._run(self.generator_iteration)
 
+    def get_state(self) -> dict:
+        return {"results": list(self.results)}
 
+    def set_state(self, state: dict) -> None:
+        self.results = list(state["results"])
 
 
 class GeneratorProgbar(GeneratorIterationCallback):
@@ -139,13 +245,13 @@ class GeneratorProgbar(GeneratorIterationCallback):
         super().on_train_begin(logs)
         self._bar = keras.utils.Progbar(
             self.total, verbose=self.verbose, unit_name="generator iteration",
-            stateful_metrics=["d_loss", "g_loss", "w_estimate", "gp"],
+            stateful_metrics=["d_loss", "g_loss", "w_estimate", "gp", "ac_loss", "ac_accuracy"],
         )
         if self.generator_iteration:
             self._bar.update(min(self.generator_iteration, self.total))
 
     def on_generator_iteration_end(self, iteration, logs):
-        values = [(name, _scalar(value)) for name, value in logs.items()]
+        values = [(name, _scalar(value)) for name, value in _curves(logs).items()]
         self._bar.update(min(iteration, self.total), values=values)
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from types import ModuleType
 
-from absl import app
+from typing import Any
+
+from absl import app, flags
 
 from kwgan.errors import KwganError
 
@@ -24,3 +27,8 @@ def run(main: Callable[[list[str]], None]) -> None:
             sys.exit(1)
 
     app.run(guarded)
+
+
+def flag_values(module: ModuleType) -> dict[str, Any]:
+    """The values of every flag `module` defined, by name: a run's configuration."""
+    return {flag.name: flag.value for flag in flags.FLAGS.get_flags_for_module(module)}

@@ -27,12 +27,14 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from importlib.util import find_spec
 from typing import Any
 
 import keras
 
-from kwgan.io import atomic_path, write_json
+from kwgan.errors import ConfigError, DataNotFoundError, ExportError, KwganError
+from kwgan.io import atomic_path, check_output, write_json
 
 METADATA_FILE = "kwgan.json"
 SIGNATURE = "serve"
@@ -42,17 +44,62 @@ _DERIVED_KEYS = ("latent_dim", "output_shape", "conditional")
 _STDERR_TAIL = 4000
 
 
+# Everything export_generator writes into its directory: a directory holding anything else
+# may hold the user's files too, so a re-export does not replace it.
+_EXPORT_ENTRIES = frozenset(
+    {"saved_model.pb", "fingerprint.pb", "variables", "assets", METADATA_FILE}
+)
+_REEXPORT = "re-export the generator with kwgan.export.export_generator"
+
+
+class TensorFlowMissingError(KwganError, ImportError):
+    """TensorFlow, the export and serving runtime, is not installed.
+
+    An ImportError too, so callers that guard optional imports keep working; a KwganError, so
+    command-line scripts report it as one line.
+    """
+
+
 def require_tensorflow() -> None:
-    """Raises a clear ImportError when TensorFlow (the export and serving runtime) is absent.
+    """Raises a clear TensorFlowMissingError when TensorFlow is absent.
 
     Checks without importing, so a torch or JAX process does not pay TF's import time (or
     its GPU memory grab) just to learn that the subprocess will be able to run.
     """
     if find_spec("tensorflow") is None:
-        raise ImportError(
+        raise TensorFlowMissingError(
             "Exporting or serving a kwgan generator needs TensorFlow: "
             "pip install kwgan[tensorflow]"
         )
+
+
+def is_export_directory(path: str | os.PathLike) -> bool:
+    """Whether `path` is a directory that `export_generator` wrote, and nothing else.
+
+    This is the test that lets a re-export replace (and so delete) a previous one: it needs
+    `kwgan.json` and no entry an export does not write, so a user's file added to an export
+    directory, or a folder that merely holds a `kwgan.json`, is never deleted.
+    """
+    path = os.fspath(path)
+    if os.path.islink(path) or not os.path.isfile(os.path.join(path, METADATA_FILE)):
+        return False
+    return (
+        set(os.listdir(path)) <= _EXPORT_ENTRIES
+        and _only_holds(os.path.join(path, "variables"), lambda name: name.startswith("variables."))
+        and _only_holds(os.path.join(path, "assets"), lambda name: False)  # a generator has none
+    )
+
+
+def _only_holds(directory: str, allowed: Callable[[str], bool]) -> bool:
+    """Whether `directory` is absent, or a real directory (not a link) whose entries all pass
+    `allowed`."""
+    if not os.path.lexists(directory):
+        return True
+    return (
+        os.path.isdir(directory)
+        and not os.path.islink(directory)
+        and all(map(allowed, os.listdir(directory)))
+    )
 
 
 def export_generator(
@@ -70,24 +117,27 @@ def export_generator(
     `metadata` is merged into `kwgan.json` (it must be JSON-serialisable); `backend`
     defaults to the backend the generator lives on, and `latent_dim`/`output_shape` always
     come from the model. The export is atomic: if anything fails, `path` is left as it was.
-    An existing `path` is replaced only if it is a previous kwgan export (or empty), so a
-    mistyped path cannot wipe an unrelated directory. Returns `path` as a string.
+    An existing directory at `path` is replaced only if it is a previous kwgan export
+    (`is_export_directory`); any other raises `OutputExistsError` before the export starts,
+    so a mistyped path cannot wipe an unrelated directory. Returns `path` as a string.
     """
     latent_dim, output_shape, conditional = _check_generator(generator)
     info = _metadata(latent_dim, output_shape, conditional, keras.backend.backend(), metadata)
     if conditional:
         if not isinstance(num_classes, int) or num_classes < 2:
-            raise ValueError(
+            raise ConfigError(
                 f"Generator {generator.name!r} is conditional ([noise, labels]); pass "
                 f"num_classes (an int >= 2), got {num_classes!r}."
             )
         info["num_classes"] = num_classes
     elif num_classes is not None:
-        raise ValueError(f"num_classes={num_classes} given for an unconditional generator.")
+        raise ConfigError(f"num_classes={num_classes} given for an unconditional generator.")
     path = os.fspath(path)
-    _check_replaceable(path)
+    # atomic_path checks this too, but only after the TensorFlow check; a wrong path is the
+    # more basic mistake, so it is reported first.
+    check_output(path, replaceable=is_export_directory)
     require_tensorflow()
-    with atomic_path(path) as tmp:
+    with atomic_path(path, replaceable=is_export_directory) as tmp:
         if keras.backend.backend() == "tensorflow":
             _write_saved_model(generator, tmp)
         else:
@@ -97,30 +147,119 @@ def export_generator(
 
 
 def load_metadata(path: str | os.PathLike) -> dict[str, Any]:
-    """Reads the `kwgan.json` of an exported generator; clear errors for anything else."""
-    file = os.path.join(os.fspath(path), METADATA_FILE)
+    """Reads and checks the `kwgan.json` of an exported generator.
+
+    Raises `DataNotFoundError` if `path` does not exist and `ExportError` if it is not a
+    kwgan export or its metadata is damaged, each naming the file and the fix, so that a
+    sampler fails before loading TensorFlow rather than with a KeyError midway.
+    """
+    path = os.fspath(path)
+    file = os.path.join(path, METADATA_FILE)
+    if not os.path.exists(path):
+        raise DataNotFoundError(
+            f"{path!r} does not exist; pass the directory export_generator wrote "
+            "(e.g. saved_models/digits)."
+        )
+    if not os.path.isdir(path):
+        raise ExportError(
+            f"{path!r} is a file, not a kwgan SavedModel; pass the directory "
+            "export_generator wrote."
+        )
     if not os.path.isfile(file):
-        raise FileNotFoundError(
-            f"{os.fspath(path)!r} is not a kwgan SavedModel: no {METADATA_FILE} in it "
-            "(export one with kwgan.export.export_generator)."
+        raise ExportError(
+            f"{path!r} is not a kwgan SavedModel: no {METADATA_FILE} in it (export one with "
+            "kwgan.export.export_generator)."
         )
-    with open(file) as f:
-        info = json.load(f)
+    try:
+        with open(file, encoding="utf-8") as f:
+            info = json.load(f)
+    except ValueError as e:  # JSONDecodeError, UnicodeDecodeError
+        raise ExportError(
+            f"{file!r} is not valid JSON ({e}): the export is damaged, e.g. truncated by an "
+            f"interrupted copy; {_REEXPORT}."
+        ) from e
     if not isinstance(info, dict) or info.get("format") != _FORMAT:
-        raise ValueError(f"{file!r} is not kwgan generator metadata.")
+        raise ExportError(f"{file!r} is not kwgan generator metadata; {_REEXPORT}.")
     if info.get("version") != _FORMAT_VERSION:
-        raise ValueError(
+        raise ExportError(
             f"{file!r} has metadata version {info.get('version')!r}; this kwgan reads "
-            f"version {_FORMAT_VERSION}."
+            f"version {_FORMAT_VERSION}: {_REEXPORT} using this kwgan."
         )
+    _check_metadata(info, file)
     return info
+
+
+def _check_metadata(info: dict[str, Any], file: str) -> None:
+    """Checks the fields a sampler relies on, so a hand-edited file fails here, by name."""
+    shape = info.get("output_shape")
+    problems = {
+        "latent_dim": _is_positive_int(info.get("latent_dim")),
+        "output_shape": isinstance(shape, list)
+        and bool(shape)
+        and all(d is None or _is_positive_int(d) for d in shape),
+        "conditional": isinstance(info.get("conditional"), bool),
+    }
+    if info.get("conditional") is True:
+        problems["num_classes"] = _is_positive_int(info.get("num_classes"))
+    for key, ok in problems.items():
+        if not ok:
+            raise ExportError(
+                f"{file!r} has an invalid {key!r} ({info.get(key)!r}): the metadata is "
+                f"damaged; {_REEXPORT}."
+            )
+
+
+def _is_positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def load_saved_model(path: str | os.PathLike) -> Any:
+    """Loads a kwgan export with `tf.saved_model.load`, for serving through `SIGNATURE`.
+
+    The pieces TensorFlow needs are checked first, so a missing one is reported by name, and
+    what TensorFlow raises for a damaged (e.g. truncated) file becomes an `ExportError`
+    naming the directory and the fix instead of an error from deep inside its loader.
+    Raises `TensorFlowMissingError` without TensorFlow.
+    """
+    path = os.fspath(path)
+    load_metadata(path)
+    for piece, is_there in (
+        ("saved_model.pb", os.path.isfile),
+        ("variables", os.path.isdir),
+        (os.path.join("variables", "variables.index"), os.path.isfile),
+    ):
+        if not is_there(os.path.join(path, piece)):
+            raise ExportError(
+                f"{os.path.join(path, piece)!r} is missing: the SavedModel at {path!r} is "
+                f"incomplete (an interrupted copy?); {_REEXPORT}."
+            )
+    require_tensorflow()
+    import tensorflow as tf
+
+    try:
+        model = tf.saved_model.load(path)
+    except (OSError, ValueError, IndexError, tf.errors.OpError) as e:
+        # What TF raises for damaged files: OSError (unparsable graph, missing files),
+        # IndexError (a truncated variables file), OpError (a damaged variables index).
+        reason = next(iter(str(getattr(e, "message", e)).strip().splitlines()), "")[:300]
+        raise ExportError(
+            f"Cannot load the SavedModel at {path!r} ({type(e).__name__}: {reason}): its "
+            f"saved_model.pb or variables/ files are damaged, e.g. truncated by an "
+            f"interrupted copy; {_REEXPORT}."
+        ) from e
+    if not hasattr(model, SIGNATURE):
+        raise ExportError(
+            f"The SavedModel at {path!r} has no {SIGNATURE!r} function, so it was not "
+            f"written by kwgan; {_REEXPORT}."
+        )
+    return model
 
 
 def _check_generator(generator: Any) -> tuple[int, list[int | None], bool]:
     """Validates the generator's interface; returns (latent_dim, per-sample output shape,
     whether it is conditional)."""
     if not isinstance(generator, keras.Model):
-        raise ValueError(
+        raise ConfigError(
             f"export_generator needs a keras.Model, got {type(generator).__name__}."
         )
     try:
@@ -128,25 +267,25 @@ def _check_generator(generator: Any) -> tuple[int, list[int | None], bool]:
     except (AttributeError, ValueError):
         inputs = outputs = None
     if not inputs or not outputs:
-        raise ValueError(
+        raise ConfigError(
             f"Generator {generator.name!r} has no symbolic inputs/outputs; export needs a "
             "built Functional or Sequential model (one that knows its input shape)."
         )
     if len(inputs) not in (1, 2) or len(outputs) != 1:
-        raise ValueError(
+        raise ConfigError(
             f"Generator {generator.name!r} has {len(inputs)} inputs and {len(outputs)} "
             "outputs; export needs noise (or [noise, labels]) → images."
         )
     if len(inputs) == 2 and (
         tuple(inputs[1].shape) not in ((None,), (None, 1)) or "int" not in inputs[1].dtype
     ):
-        raise ValueError(
+        raise ConfigError(
             f"Generator {generator.name!r}'s second input has shape {tuple(inputs[1].shape)} "
             f"and dtype {inputs[1].dtype}; a conditional generator takes int class ids (batch,)."
         )
     shape = tuple(inputs[0].shape)
     if len(shape) != 2 or shape[1] is None:
-        raise ValueError(
+        raise ConfigError(
             f"Generator {generator.name!r} takes input of shape {shape}; export needs "
             "noise of shape (batch, latent_dim) with a known latent_dim."
         )
@@ -162,12 +301,12 @@ def _metadata(
 ) -> dict[str, Any]:
     """Builds kwgan.json's contents, failing before the (slow) export on bad metadata."""
     if extra is not None and not isinstance(extra, dict):
-        raise ValueError(f"metadata must be a dict, got {type(extra).__name__}.")
+        raise ConfigError(f"metadata must be a dict, got {type(extra).__name__}.")
     extra = dict(extra or {})
     derived = {"latent_dim": latent_dim, "output_shape": output_shape, "conditional": conditional}
     for key in _DERIVED_KEYS:
         if key in extra and extra[key] != derived[key]:
-            raise ValueError(
+            raise ConfigError(
                 f"metadata[{key!r}] = {extra[key]!r} contradicts the generator "
                 f"({derived[key]!r}); leave it out, it is read from the model."
             )
@@ -176,20 +315,8 @@ def _metadata(
     try:
         json.dumps(info)
     except (TypeError, ValueError) as e:
-        raise ValueError(f"metadata must be JSON-serialisable: {e}") from e
+        raise ConfigError(f"metadata must be JSON-serialisable: {e}") from e
     return info
-
-
-def _check_replaceable(path: str) -> None:
-    """Refuses to let the atomic rename delete something that is not a kwgan export."""
-    if not os.path.lexists(path):
-        return
-    if os.path.isdir(path) and not os.path.islink(path):
-        if not os.listdir(path) or os.path.isfile(os.path.join(path, METADATA_FILE)):
-            return
-    raise FileExistsError(
-        f"{path!r} exists and is not a kwgan SavedModel; refusing to replace it."
-    )
 
 
 def _write_saved_model(generator: keras.Model, directory: str) -> None:

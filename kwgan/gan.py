@@ -23,6 +23,8 @@ the generator iteration draws uniform labels. With an AC-GAN head the critic add
 
 from __future__ import annotations
 
+import inspect
+import math
 from typing import Any
 
 import keras
@@ -32,7 +34,9 @@ from keras import ops
 from kwgan import objectives as objectives_lib
 from kwgan import penalties
 from kwgan.backend import GANTrainer
+from kwgan.callbacks import EMPTY_DATA, TerminateOnNonFinite
 from kwgan.constraints import clip_critic
+from kwgan.errors import ConfigError, DataError
 from kwgan.schedule import CriticSchedule
 
 _UNSET: Any = object()
@@ -114,6 +118,7 @@ class GAN(GANTrainer, keras.Model):
         acgan_weight: float = 1.0,
         acgan_generator_weight: float = 0.1,
         jit_compile: bool | str = "auto",
+        terminate_on_nan: bool = True,
         **kwargs,
     ) -> None:
         """Chooses the objective; every default is the papers' and every one overridable.
@@ -136,19 +141,24 @@ class GAN(GANTrainer, keras.Model):
                 `ACGAN_SCALE` = 1 and `ACGAN_SCALE_G` = 0.1); unused without the head.
             jit_compile: as in `keras.Model.compile`. On torch a gradient penalty needs
                 double backward, which `torch.compile` cannot do, so it must stay off.
+            terminate_on_nan: `fit` stops at the first NaN or infinite loss with a
+                `kwgan.errors.NonFiniteLossError` (`kwgan.callbacks.TerminateOnNonFinite`),
+                so a diverged run never trains on, checkpoints or exports NaN weights. It
+                reads each step's losses on the host (one device sync per step).
         """
         objective = objectives_lib.get(objective)
         gp_weight = objective.gp_weight if gp_weight is None else float(gp_weight)
         clip_value = objective.clip_value if clip_value is _UNSET else clip_value
         _check_regularisers(objective, gp_weight, penalty, clip_value)
+        _check_finite(acgan_weight=acgan_weight, acgan_generator_weight=acgan_generator_weight)
         if schedule is None:
             steps = objective.critic_steps if critic_steps is None else critic_steps
             warm = objective.warmup if warmup is None else warmup
             schedule = CriticSchedule(steps, warmup_steps=100 if warm else 0)
         elif critic_steps is not None or warmup is not None:
-            raise ValueError("Pass either `schedule` or `critic_steps`/`warmup`, not both.")
+            raise ConfigError("Pass either `schedule` or `critic_steps`/`warmup`, not both.")
         if gp_weight and jit_compile is True and keras.backend.backend() == "torch":
-            raise ValueError(
+            raise ConfigError(
                 "jit_compile=True uses torch.compile, which cannot differentiate twice, "
                 "and the gradient penalty needs a double backward. Use jit_compile=False "
                 "(the default on torch)."
@@ -157,7 +167,7 @@ class GAN(GANTrainer, keras.Model):
         g_opt = keras.optimizers.get(generator_optimizer or default_g)
         d_opt = keras.optimizers.get(critic_optimizer or default_d)
         if g_opt is d_opt:
-            raise ValueError("The generator and the critic need two optimizer instances.")
+            raise ConfigError("The generator and the critic need two optimizer instances.")
 
         self.objective = objective
         self.schedule = schedule
@@ -167,6 +177,7 @@ class GAN(GANTrainer, keras.Model):
         self.acgan_weight = float(acgan_weight)
         self.acgan_generator_weight = float(acgan_generator_weight)
         self._jit_compile_arg = jit_compile
+        self.terminate_on_nan = bool(terminate_on_nan)
         clip_critic(self.critic, clip_value)
         critic_ids = {id(v) for v in self.critic.trainable_variables}
         optimizer = keras.optimizers.MultiOptimizer(
@@ -203,7 +214,7 @@ class GAN(GANTrainer, keras.Model):
         """`fit` steps (critic iterations, one real batch each) that train exactly
         `generator_iterations` more generator iterations from where this model stands."""
         if generator_iterations < 0:
-            raise ValueError(f"generator_iterations must be >= 0, got {generator_iterations}.")
+            raise ConfigError(f"generator_iterations must be >= 0, got {generator_iterations}.")
         if generator_iterations == 0:
             return 0
         done = int(ops.convert_to_numpy(self.generator_iterations))
@@ -212,6 +223,27 @@ class GAN(GANTrainer, keras.Model):
         # asks for fewer critic steps than the cycle has already had.
         first = max(self.schedule.steps_before(done) - in_cycle, 1)
         return first + self.schedule.total_critic_steps(generator_iterations - 1, start=done + 1)
+
+    def fit(self, *args, **kwargs):
+        """`keras.Model.fit`, refusing an empty dataset and, unless compiled with
+        `terminate_on_nan=False`, stopping at the first non-finite loss.
+
+        The guard goes first among the callbacks, so a NaN step raises before any other
+        callback (a checkpoint, a sample grid) sees the diverged model.
+        """
+        arguments = inspect.signature(keras.Model.fit).bind(self, *args, **kwargs).arguments
+        del arguments["self"]
+        _check_not_empty(arguments.get("x"))
+        callbacks = list(arguments.get("callbacks") or [])
+        guard = TerminateOnNonFinite(check_losses=self.terminate_on_nan)
+        arguments["callbacks"] = [guard, *callbacks]
+        try:
+            return super().fit(**arguments)
+        except UnboundLocalError:
+            # Keras's JAX loop reads the last step's logs after an epoch without steps.
+            if guard.batches_seen:
+                raise
+            raise DataError(EMPTY_DATA) from None
 
     def class_cycle(self, n: int) -> np.ndarray | None:
         """`generate`'s default labels for `n` samples: the classes in turn (0, 1, …, 0,
@@ -226,19 +258,19 @@ class GAN(GANTrainer, keras.Model):
         are `class_cycle(n)`."""
         noise = np.asarray(noise, "float32")
         if noise.ndim != 2 or noise.shape[1] != self.latent_dim:
-            raise ValueError(
+            raise ConfigError(
                 f"noise must have shape (n, {self.latent_dim}), got {noise.shape}."
             )
         if self.num_classes is None:
             if labels is not None:
-                raise ValueError("This GAN is unconditional; it takes no labels.")
+                raise ConfigError("This GAN is unconditional; it takes no labels.")
             inputs = noise
         else:
             if labels is None:
                 labels = self.class_cycle(len(noise))
             labels = np.asarray(labels).astype("int32").reshape(-1)
             if labels.shape != (len(noise),) or labels.min() < 0 or labels.max() >= self.num_classes:
-                raise ValueError(
+                raise ConfigError(
                     f"labels must be {len(noise)} class ids in [0, {self.num_classes}), got "
                     f"shape {labels.shape} with range [{labels.min()}, {labels.max()}]."
                 )
@@ -249,13 +281,14 @@ class GAN(GANTrainer, keras.Model):
     # -- pieces of a training step shared by every backend ----------------------------
 
     def real_batch(self, data):
-        """`(samples, labels)` of a batch, validated against the networks; labels are int32
-        of shape (batch,) for a conditional model and `None` otherwise."""
+        """`(samples, labels, data_logs)` of a batch, validated against the networks; labels
+        are int32 of shape (batch,) for a conditional model and `None` otherwise, and
+        `data_logs` holds the count of out-of-range labels (conditional models only)."""
         labels = None
         if isinstance(data, (tuple, list)):
             data, labels = data[0], (data[1] if len(data) > 1 else None)
         if isinstance(data, dict):
-            raise ValueError(
+            raise DataError(
                 "GAN.fit expects batches of samples (or (samples, labels) tuples), "
                 f"got a dict with keys {sorted(data)}."
             )
@@ -263,34 +296,41 @@ class GAN(GANTrainer, keras.Model):
         if len(shape) != len(self.data_shape) or any(
             d is not None and e is not None and d != e for d, e in zip(shape, self.data_shape)
         ):
-            raise ValueError(
+            raise DataError(
                 f"Real batches have sample shape {shape} but the generator produces "
                 f"{self.data_shape}: resize the data or build the generator for this shape."
             )
         dtype = keras.backend.standardize_dtype(data.dtype)
         if "float" not in dtype:
-            raise ValueError(
+            raise DataError(
                 f"Real batches must be floating point (e.g. images scaled to [-1, 1]); "
                 f"got dtype {dtype}. Convert with `x.astype('float32') / 127.5 - 1`."
             )
-        return ops.cast(data, self.compute_dtype), self._real_labels(labels)
+        labels, data_logs = self._real_labels(labels)
+        return ops.cast(data, self.compute_dtype), labels, data_logs
 
     def _real_labels(self, labels):
+        """Validated int32 labels and `{"label_errors": count}` of those outside
+        [0, num_classes). Those are replaced by 0 so that no backend fails obscurely (or, on
+        JAX, trains silently on garbage); `TerminateOnNonFinite` raises on the count."""
         if self.num_classes is None:
-            return None
+            return None, {}
         if labels is None:
-            raise ValueError(
+            raise DataError(
                 "This GAN is conditional (its generator takes [noise, labels]), so it trains "
                 "on (images, labels) batches; got images only. Load labelled data, e.g. "
                 "kwgan.data.images('mnist', with_labels=True)."
             )
         dtype = keras.backend.standardize_dtype(labels.dtype)
         if "int" not in dtype or len(labels.shape) > 2 or (len(labels.shape) == 2 and labels.shape[1] != 1):
-            raise ValueError(
+            raise DataError(
                 f"Labels must be integer class ids of shape (batch,) or (batch, 1); got "
                 f"dtype {dtype} and shape {tuple(labels.shape)}."
             )
-        return ops.reshape(ops.cast(labels, "int32"), (-1,))
+        labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
+        valid = ops.logical_and(labels >= 0, labels < self.num_classes)
+        errors = ops.sum(ops.cast(ops.logical_not(valid), "int32"))
+        return ops.where(valid, labels, 0), {"label_errors": errors}
 
     def noise(self, batch_size):
         """Fresh generator input, N(0, I)."""
@@ -368,7 +408,7 @@ class GAN(GANTrainer, keras.Model):
     def load_own_variables(self, store) -> None:
         variables = self._own_saved_variables()
         if len(store.keys()) != len(variables):
-            raise ValueError(
+            raise ConfigError(
                 f"The checkpoint holds {len(store.keys())} GAN-level variables, expected "
                 f"{len(variables)} (counters, last generator loss, noise seed): it was not "
                 "written by this version of kwgan.GAN."
@@ -409,6 +449,7 @@ class GAN(GANTrainer, keras.Model):
             "acgan_weight": self.acgan_weight,
             "acgan_generator_weight": self.acgan_generator_weight,
             "jit_compile": self._jit_compile_arg,
+            "terminate_on_nan": self.terminate_on_nan,
         }
 
     def compile_from_config(self, config: dict) -> None:
@@ -442,16 +483,16 @@ def _infer_latent_dim(generator: keras.Model, latent_dim: int | None) -> int:
             inferred = None
     if latent_dim is None:
         if inferred is None:
-            raise ValueError(
+            raise ConfigError(
                 "Cannot infer latent_dim from the generator; pass GAN(..., latent_dim=N)."
             )
         return int(inferred)
     if inferred is not None and inferred != latent_dim:
-        raise ValueError(
+        raise ConfigError(
             f"latent_dim={latent_dim} but the generator takes inputs of size {inferred}."
         )
     if latent_dim <= 0:
-        raise ValueError(f"latent_dim must be positive, got {latent_dim}.")
+        raise ConfigError(f"latent_dim must be positive, got {latent_dim}.")
     return int(latent_dim)
 
 
@@ -470,13 +511,21 @@ def _check_networks(
     noise = keras.KerasTensor((None, latent_dim))
     fake = generator.compute_output_spec([noise, labels] if conditional else noise)
     if isinstance(fake, (list, tuple, dict)):
-        raise ValueError("The generator must return a single tensor of samples.")
-    output = critic.compute_output_spec([fake, labels] if critic_takes_labels else fake)
+        raise ConfigError("The generator must return a single tensor of samples.")
+    try:
+        output = critic.compute_output_spec([fake, labels] if critic_takes_labels else fake)
+    except (ValueError, TypeError) as error:
+        raise ConfigError(
+            f"The generator's samples do not fit the critic: the generator "
+            f"{generator.name!r} produces {tuple(fake.shape)} (batch first) and the critic "
+            f"{critic.name!r} rejects them ({' '.join(str(error).split())[:300]}). Build "
+            "both networks for the same sample shape (image_size, channels)."
+        ) from None
     acgan = isinstance(output, (list, tuple)) and len(output) == 2
     scores = output[0] if acgan else output
     if isinstance(scores, (list, tuple, dict)) or tuple(scores.shape[1:]) not in ((1,), ()):
         shape = getattr(scores, "shape", type(scores).__name__)
-        raise ValueError(
+        raise ConfigError(
             "The critic must return one score per sample, shape (batch, 1) (or "
             "[scores, class_logits] with an AC-GAN head); for generator samples of shape "
             f"{tuple(fake.shape)} it returns {shape}. End it with a Dense(1) (no sigmoid)."
@@ -490,25 +539,25 @@ def _check_classes(conditional: bool, critic_takes_labels: bool, head_classes, n
     """The number of classes of a conditional model; None for an unconditional one."""
     if not conditional:
         if critic_takes_labels or head_classes or num_classes is not None:
-            raise ValueError(
+            raise ConfigError(
                 "The critic is conditional (it takes labels, has an AC-GAN head, or "
                 "num_classes was given) but the generator takes noise only; build the "
                 "generator with a labels input, e.g. build('cifar-resnet', conditional=True)."
             )
         return None
     if not (critic_takes_labels or head_classes):
-        raise ValueError(
+        raise ConfigError(
             "The generator takes [noise, labels] but the critic never sees the labels, so "
             "nothing would teach the generator to follow them: give the critic an AC-GAN "
             "head (build(..., acgan=True)) or a labels input."
         )
     if head_classes and num_classes is not None and head_classes != num_classes:
-        raise ValueError(
+        raise ConfigError(
             f"num_classes={num_classes} but the critic's AC-GAN head has {head_classes} logits."
         )
     num_classes = head_classes or num_classes
     if not num_classes or num_classes < 2:
-        raise ValueError(
+        raise ConfigError(
             "A conditional GAN needs num_classes >= 2: pass GAN(..., num_classes=N) (it is "
             "inferred only from an AC-GAN head)."
         )
@@ -519,21 +568,46 @@ def _check_regularisers(
     objective: objectives_lib.Objective, gp_weight: float, penalty: str, clip_value
 ) -> None:
     if penalty not in penalties.PENALTIES:
-        raise ValueError(
+        raise ConfigError(
             f"Unknown penalty {penalty!r}; choose one of {', '.join(penalties.PENALTIES)}."
         )
+    _check_finite(gp_weight=gp_weight, clip_value=clip_value)
     if gp_weight < 0:
-        raise ValueError(f"gp_weight must be non-negative, got {gp_weight}.")
+        raise ConfigError(f"gp_weight must be non-negative, got {gp_weight}.")
     if clip_value is not None and clip_value <= 0:
-        raise ValueError(f"clip_value must be positive or None, got {clip_value}.")
+        raise ConfigError(f"clip_value must be positive or None, got {clip_value}.")
     if gp_weight and clip_value is not None:
         hint = (
             "use objective='wgan-gp' for the penalty"
             if objective.name == "wgan"
             else "pass clip_value=None, or gp_weight=0 to clip instead"
         )
-        raise ValueError(
+        raise ConfigError(
             f"Both a gradient penalty (gp_weight={gp_weight}) and weight clipping "
             f"(clip_value={clip_value}) were requested; the penalty replaces clipping "
             f"(Gulrajani et al. 2017, §3): {hint}."
         )
+
+
+def _check_finite(**values) -> None:
+    """Refuses NaN and infinite hyperparameters, which `< 0` checks let through."""
+    for name, value in values.items():
+        if value is not None and not math.isfinite(value):
+            raise ConfigError(f"{name} must be a finite number, got {value}.")
+
+
+def _check_not_empty(x) -> None:
+    """Refuses data that is empty before `fit` starts: Keras would train silently on
+    TensorFlow and fail inside its own loop on JAX. Python generators are checked when
+    their first epoch ends (`TerminateOnNonFinite`)."""
+    if isinstance(x, keras.utils.PyDataset):
+        size = x.num_batches
+    elif hasattr(x, "cardinality"):  # tf.data.Dataset
+        size = int(x.cardinality())
+        size = None if size < 0 else size  # infinite or unknown
+    elif hasattr(x, "shape") and hasattr(x, "__len__"):
+        size = len(x)
+    else:
+        return
+    if size == 0:
+        raise DataError(EMPTY_DATA)

@@ -5,16 +5,22 @@ uint8 and lays them out row-major on a square-ish canvas with 1-px separators, t
 torchvision's `make_grid` does, so grids from this library look like the papers' figures.
 The module needs only NumPy and Pillow: the `SampleGrid` callback and the sample CLI use it on
 any backend, and the CLI without Keras.
+
+A grid is only useful if it can be opened again, so one over Pillow's decompression-bomb
+guard (`PIL.Image.MAX_IMAGE_PIXELS`, beyond which `Image.open` refuses a file) is refused
+before it is drawn; `check_grid` lets a caller find that out before generating the samples.
 """
 
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image
 
+from kwgan.errors import ConfigError
 from kwgan.io import atomic_path
 
 _PADDING = 1
@@ -34,9 +40,57 @@ def _grid_shape(n: int, nrow: int | None) -> tuple[int, int]:
     """(rows, columns); `nrow` is images per row, as in torchvision, default ⌈√n⌉."""
     columns = math.ceil(math.sqrt(n)) if nrow is None else nrow
     if columns <= 0:
-        raise ValueError(f"nrow must be positive, got {nrow}.")
+        raise ConfigError(f"nrow must be positive, got {nrow}.")
     columns = min(columns, n)
     return math.ceil(n / columns), columns
+
+
+def check_grid(
+    n: int, image_shape: Sequence[int | None], nrow: int | None = None, scale: int = 1
+) -> None:
+    """Raises `ConfigError` if `save_grid` would refuse `n` images of `image_shape` (H, W, C).
+
+    Cheap, so the sample CLI calls it with the exported shape before generating anything:
+    samples that are not images, a non-positive `n`, `nrow` or `scale`, and a PNG over
+    `PIL.Image.MAX_IMAGE_PIXELS`. Unknown (None) height or width skip the size check, which
+    `save_grid` repeats on the real images.
+    """
+    _check_image_shape(image_shape)
+    if n <= 0:
+        raise ConfigError(f"A grid needs at least one image, got {n}.")
+    if scale < 1:
+        raise ConfigError(f"scale must be a positive integer, got {scale}.")
+    rows, columns = _grid_shape(n, nrow)
+    height, width, _ = image_shape
+    limit = Image.MAX_IMAGE_PIXELS  # read now: callers may raise it, or set None for no limit
+    if height is None or width is None or limit is None:
+        return
+    grid_width = (columns * (width + _PADDING) + _PADDING) * scale
+    grid_height = (rows * (height + _PADDING) + _PADDING) * scale
+    if grid_width * grid_height > limit:
+        raise ConfigError(
+            f"A grid of {n} images of {height}x{width} at scale {scale} would be "
+            f"{grid_width}x{grid_height} = {grid_width * grid_height:,} pixels, over Pillow's "
+            f"limit of {limit:,} (PIL.Image.MAX_IMAGE_PIXELS, past which Image.open refuses "
+            "the file as a decompression bomb). Draw fewer samples (--n), use a smaller "
+            "--scale, or write only the raw arrays with --npy."
+        )
+
+
+def _check_image_shape(shape: Sequence[int | None]) -> None:
+    """Refuses per-sample shapes that are not H×W images with 1 or 3 channels."""
+    shape = tuple(shape)
+    if len(shape) != 3:
+        what = "points" if len(shape) == 1 else "arrays"
+        raise ConfigError(
+            f"The samples are {what} of shape {shape}, not images (height, width, channels), "
+            "so no grid can be drawn; write them as raw arrays with --npy instead."
+        )
+    if shape[-1] not in (1, 3):
+        raise ConfigError(
+            f"The samples have shape {shape}: {shape[-1]} channels, but a grid image needs 1 "
+            "(grey) or 3 (RGB); write them as raw arrays with --npy instead."
+        )
 
 
 def image_grid(
@@ -50,14 +104,10 @@ def image_grid(
     last row; the default white keeps separators visible on MNIST-style black backgrounds.
     """
     images = np.asarray(images)
-    if images.ndim != 4 or images.shape[-1] not in (1, 3):
-        raise ValueError(
-            "image_grid expects NHWC images with 1 or 3 channels, got shape "
-            f"{images.shape}."
-        )
+    _check_image_shape(images.shape[1:])
     n, height, width, channels = images.shape
     if n == 0:
-        raise ValueError("image_grid needs at least one image.")
+        raise ConfigError("image_grid needs at least one image.")
     rows, columns = _grid_shape(n, nrow)
     step_h, step_w = height + _PADDING, width + _PADDING
     canvas = np.full(
@@ -84,8 +134,8 @@ def save_grid(
     32×32 digits are unreadable at native size, and nearest keeps each generated pixel a
     crisp block instead of blurring what the generator actually produced.
     """
-    if scale < 1:
-        raise ValueError(f"scale must be a positive integer, got {scale}.")
+    images = np.asarray(images)
+    check_grid(len(images), images.shape[1:], nrow, scale)
     grid = image_grid(images, nrow)
     image = Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid)
     if scale > 1:

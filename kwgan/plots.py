@@ -31,9 +31,13 @@ def median_filter(values: Sequence[float], kernel: int = 101) -> np.ndarray:
 
 
 def _save(fig, path: str) -> None:
-    with atomic_path(path, suffix=os.path.splitext(path)[1]) as tmp:
-        fig.savefig(tmp, dpi=100, bbox_inches="tight")
-    plt.close(fig)
+    """Writes `fig` atomically and closes it, also when the path is refused: pyplot keeps
+    every open figure alive, so a leaked one per failed call would pile up."""
+    try:
+        with atomic_path(path, suffix=os.path.splitext(path)[1]) as tmp:
+            fig.savefig(tmp, dpi=100, bbox_inches="tight")
+    finally:
+        plt.close(fig)
 
 
 def critic_surface(

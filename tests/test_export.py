@@ -20,6 +20,7 @@ import pytest
 from PIL import Image
 
 from kwgan import export as kwgan_export
+from kwgan.errors import DataNotFoundError, ExportError, OutputExistsError
 from kwgan.export import METADATA_FILE, export_generator, load_metadata
 from kwgan.grid import image_grid
 
@@ -212,11 +213,45 @@ def test_failed_re_export_keeps_previous_export(exported, tmp_path, monkeypatch)
     assert [p for p in os.listdir(os.path.dirname(path)) if p.startswith(".")] == []
 
 
-def test_refuses_to_replace_unrelated_directory(tmp_path):
-    (tmp_path / "keep.txt").write_text("precious")
-    with pytest.raises(FileExistsError, match="not a kwgan SavedModel"):
-        export_generator(_small_generator(), tmp_path)
-    assert (tmp_path / "keep.txt").read_text() == "precious"
+def _fake_writer(generator, directory):
+    """Stands in for the (slow) SavedModel writers: the files they write, as placeholders."""
+    os.makedirs(os.path.join(directory, "variables"))
+    for name in ("saved_model.pb", "fingerprint.pb", "variables/variables.index"):
+        with open(os.path.join(directory, name), "wb") as f:
+            f.write(b"placeholder")
+
+
+@pytest.fixture
+def fake_writers(monkeypatch):
+    monkeypatch.setattr(kwgan_export, "require_tensorflow", lambda: None)
+    monkeypatch.setattr(kwgan_export, "_write_saved_model", _fake_writer)
+    monkeypatch.setattr(kwgan_export, "_write_saved_model_in_subprocess", _fake_writer)
+
+
+def test_refuses_to_replace_unrelated_directory(tmp_path, fake_writers):
+    photos = tmp_path / "photos"
+    (photos / "2024").mkdir(parents=True)
+    (photos / "keep.jpg").write_bytes(b"\xff\xd8 precious")
+    (photos / "2024" / "beach.jpg").write_bytes(b"\xff\xd8 beach")
+    before = {p: p.read_bytes() for p in photos.rglob("*") if p.is_file()}
+    with pytest.raises(OutputExistsError, match="photos.*refusing to replace it"):
+        export_generator(_small_generator(), photos)
+    assert {p: p.read_bytes() for p in photos.rglob("*") if p.is_file()} == before
+    assert sorted(p.name for p in photos.rglob("*")) == ["2024", "beach.jpg", "keep.jpg"]
+    assert os.listdir(tmp_path) == ["photos"]
+
+
+def test_re_export_replaces_previous_export_only(tmp_path, fake_writers):
+    path = tmp_path / "model"
+    export_generator(_small_generator(), path, metadata={"objective": "wgan"})
+    export_generator(_small_generator(), path, metadata={"objective": "wgan-gp"})
+    assert load_metadata(path)["objective"] == "wgan-gp"
+    assert os.listdir(tmp_path) == ["model"]  # the old export deleted, nothing hidden left
+    (path / "notes.txt").write_text("the user's")  # no longer only what kwgan wrote
+    with pytest.raises(OutputExistsError):
+        export_generator(_small_generator(), path, metadata={"objective": "dcgan"})
+    assert (path / "notes.txt").read_text() == "the user's"
+    assert load_metadata(path)["objective"] == "wgan-gp"
 
 
 def _small_generator(inputs=((LATENT_DIM,),)):
@@ -262,7 +297,9 @@ def test_missing_tensorflow_is_a_clear_import_error(tmp_path, monkeypatch):
 
 
 def test_load_metadata_rejects_other_directories(tmp_path):
-    with pytest.raises(FileNotFoundError, match="not a kwgan SavedModel"):
+    with pytest.raises(DataNotFoundError, match="missing.*does not exist"):
+        load_metadata(tmp_path / "missing")
+    with pytest.raises(ExportError, match="not a kwgan SavedModel"):
         load_metadata(tmp_path)
     (tmp_path / METADATA_FILE).write_text(json.dumps({"format": "something-else"}))
     with pytest.raises(ValueError, match="not kwgan generator metadata"):
@@ -320,7 +357,9 @@ def test_conditional_export_serves_noise_and_labels(tmp_path):
     npy = tmp_path / "samples.npy"
     _python(["-m", "kwgan.sample", str(path), "--n", "4", "--out", str(tmp_path / "g.png"),
              "--label", "2", "--npy", str(npy)], cwd=REPO, env=CLI_ENV)
-    expected = keras.ops.convert_to_numpy(generator([_noise(4, seed=0), np.full(4, 2)], training=False))
+    expected = keras.ops.convert_to_numpy(
+        generator([_noise(4, seed=0), np.full(4, 2)], training=False)
+    )
     np.testing.assert_allclose(np.load(npy), expected, atol=1e-5)
     with Image.open(tmp_path / "g.png") as png:
         assert png.size == (28, 28)  # one class: a square 2×2 grid of 2×2 images, ×4

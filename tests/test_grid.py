@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from kwgan.grid import image_grid, save_grid, to_uint8
+from kwgan.errors import ConfigError
+from kwgan.grid import check_grid, image_grid, save_grid, to_uint8
 
 WHITE = 255
 
@@ -87,3 +88,36 @@ def test_save_grid_rejects_non_positive_scale(tmp_path):
     with pytest.raises(ValueError, match="scale"):
         save_grid(_constant_images([0.0]), tmp_path / "grid.png", scale=0)
     assert not os.listdir(tmp_path)
+
+
+def test_save_grid_refuses_a_png_pillow_would_not_open(tmp_path, monkeypatch):
+    images = _constant_images([0.0] * 4)  # a 7×7 grid, 21×21 = 441 pixels at scale 3
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 440)
+    with pytest.raises(ConfigError, match=r"21x21 = 441 pixels.*limit of 440.*--scale.*--npy"):
+        save_grid(images, tmp_path / "grid.png", scale=3)
+    assert not os.listdir(tmp_path)  # refused before anything was written
+    with pytest.raises(ConfigError, match="4 images of 2x2"):
+        check_grid(4, (2, 2, 1), scale=3)  # what the sample CLI asks before generating
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 441)  # at the limit Pillow still opens it
+    save_grid(images, tmp_path / "grid.png", scale=3)
+    with Image.open(tmp_path / "grid.png") as png:
+        assert png.size == (21, 21)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)  # the user turned the guard off
+    check_grid(10**6, (32, 32, 3), scale=8)
+    check_grid(10**6, (None, None, 3), scale=8)  # unknown size: save_grid checks later
+
+
+@pytest.mark.parametrize(
+    "shape, match",
+    [((2,), r"points of shape \(2,\), not images"), ((4, 4, 2), "2 channels")],
+)
+def test_check_grid_names_samples_that_are_not_images(shape, match):
+    with pytest.raises(ConfigError, match=match):
+        check_grid(4, shape)
+
+
+@pytest.mark.parametrize("n, nrow, scale", [(0, None, 1), (4, 0, 1), (4, None, 0)])
+def test_check_grid_rejects_non_positive_sizes(n, nrow, scale):
+    with pytest.raises(ConfigError):
+        check_grid(n, (2, 2, 1), nrow, scale)

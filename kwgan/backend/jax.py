@@ -68,7 +68,7 @@ class GANTrainer:
         values.put_all(self.non_trainable_variables, non_trainable)
         values.put_all(self.optimizer.variables, optimizer_values)
 
-        real, labels = self.real_batch(data)
+        real, labels, data_logs = self.real_batch(data)
         logs = self._critic_iteration(values, real, labels, real.shape[0])
         due, cycle_step = self.schedule_step(
             values[id(self.critic_cycle_step)], values[id(self.generator_iterations)]
@@ -82,6 +82,7 @@ class GANTrainer:
         )
         values[id(self.optimizer.iterations)] = values[id(self.optimizer.iterations)] + 1
         logs["g_loss"] = values[id(self.last_generator_loss)]
+        logs.update(data_logs)
         state = (
             values.get_all(self.trainable_variables),
             values.get_all(self.non_trainable_variables),

@@ -13,7 +13,7 @@ from kwgan import penalties
 
 class GANTrainer:
     def train_step(self, data):
-        real, labels = self.real_batch(data)
+        real, labels, data_logs = self.real_batch(data)
         batch_size = tf.shape(real)[0]
         logs = self._critic_iteration(real, labels, batch_size)
         due, cycle_step = self.schedule_step(
@@ -26,7 +26,7 @@ class GANTrainer:
             lambda: tf.identity(self.last_generator_loss.value),
         )
         self.optimizer.iterations.assign_add(1)
-        return {**logs, "g_loss": g_loss}
+        return {**logs, "g_loss": g_loss, **data_logs}
 
     def _critic(self, samples, labels):
         return self.critic(self.critic_inputs(samples, labels), training=True)

@@ -20,7 +20,7 @@ def _gradients(loss, variables):
 
 class GANTrainer:
     def train_step(self, data):
-        real, labels = self.real_batch(data)
+        real, labels, data_logs = self.real_batch(data)
         batch_size = real.shape[0]
         logs = self._critic_iteration(real, labels, batch_size)
         due, cycle_step = self.schedule_step(
@@ -30,7 +30,7 @@ class GANTrainer:
         if bool(due):
             self._generator_iteration(batch_size)
         self.optimizer.iterations.assign_add(1)
-        return {**logs, "g_loss": self.last_generator_loss.value}
+        return {**logs, "g_loss": self.last_generator_loss.value, **data_logs}
 
     def _critic(self, samples, labels):
         return self.critic(self.critic_inputs(samples, labels), training=True)

@@ -13,6 +13,15 @@ match a tanh generator. Two front ends read the same sources through the same tr
 Both front ends drop the last incomplete batch. A fixed batch shape keeps the gradient
 penalty's per-example α static, so XLA and `jax.jit` compile the training step once.
 
+Resuming: batch `g` of `ImageBatches(..., start_batch=p)` and of `images(..., start_batch=p)`
+depends only on the arguments, `seed` and `g`, and both start at batch `p`. A run restored
+from a checkpoint after `p` batches therefore sees exactly the batches the uninterrupted run
+would have seen, whatever epoch boundaries and process restarts lay in between.
+
+Damaged files fail early: a `folder` is checked once, when the dataset is built, so a corrupt
+or truncated image is a `kwgan.errors.DataError` naming the file before training starts
+rather than a crash hours into it. 16-bit PNGs are scaled from their full 0…65535 range.
+
 `digits` is scikit-learn's bundled 8×8 scans (1797 images, values 0…16). It is always on
 disk, which makes it the offline default. The tensorflow-datasets sources are never
 downloaded unless `download=True`. LSUN bedrooms alone is a 46 GB download.
@@ -20,9 +29,12 @@ downloaded unless `download=True`. LSUN bedrooms alone is a 46 GB download.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
+import functools
 import importlib
 import os
+from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -32,12 +44,18 @@ from PIL import Image
 from sklearn.datasets import load_digits
 
 from kwgan.data.resize import resize_and_crop, resize_and_crop_tf
+from kwgan.data.toy import _check_start_batch
+from kwgan.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
     import tensorflow as tf
 
 _SHUFFLE_BUFFER = 10_000  # examples; 64×64×3 float32 makes this ≈ 0.5 GB for LSUN
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+_TF_FORMATS = ("PNG", "JPEG", "GIF", "BMP")  # what tf.io.decode_image reads
+_SIXTEEN_BIT_MODES = ("I", "I;16", "I;16B", "I;16L")  # Pillow's modes for 16-bit gray PNGs
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_CHECK_THREADS = 8  # decoding releases the GIL, so threads check a folder in parallel
 _LUMA = (0.299, 0.587, 0.114)  # ITU-R 601-2, as Pillow's convert("L") and TF's rgb_to_grayscale
 _PACKAGE_NAMES = {"tensorflow": "TensorFlow", "tensorflow_datasets": "tensorflow-datasets"}
 
@@ -73,8 +91,25 @@ def images(
     cache: bool | str | os.PathLike = False,
     download: bool = False,
     seed: int = 0,
+    start_batch: int | None = None,
 ) -> tf.data.Dataset:
     """A `tf.data.Dataset` of `[batch_size, image_size, image_size, channels]` float32 batches.
+
+    With `start_batch=None` the dataset is finite: one pass over the split, reshuffled every
+    time it is iterated, so each Keras epoch is one data epoch.
+
+    With an int `start_batch` it is an infinite stream that begins at global batch
+    `start_batch`, and batch `g` of it is a function of the arguments, `seed` and `g` only:
+    `images(..., start_batch=p)` yields exactly what `images(..., start_batch=0)` yields after
+    its first `p` batches. Pass the number of batches a checkpointed run has consumed to resume
+    it on the data it would have seen. Each data epoch holds `n // batch_size` whole batches
+    (no batch straddles two epochs) in which no example appears twice, in an order fixed by
+    `(seed, epoch)`. Resuming costs O(1) for sources with random access: `digits`, `folder`
+    (a list of files) and any source with `cache=True` (held in memory). tensorflow-datasets
+    sources without `cache=True` (`lsun/bedroom`; `mnist` and `cifar10` with a file cache or
+    none) are read in order, so resuming one re-reads its current epoch up to the resume point.
+    Keras needs `fit(..., steps_per_epoch=N)` for an infinite dataset; it then keeps one
+    iterator across its epochs, so the stream continues where the last Keras epoch stopped.
 
     Args:
         name: one of `IMAGE_DATASETS`.
@@ -84,26 +119,42 @@ def images(
             `digits` and `folder` have only "train".
         data_dir: where tensorflow-datasets keeps prepared data (default `$TFDS_DATA_DIR` or
             `~/tensorflow_datasets`). For `folder`, the folder of images itself, which is
-            read recursively.
+            read recursively and whose every file is checked once, here, with Pillow.
         channels: 1 (grayscale) or 3 (RGB). Defaults to 1 for mnist and digits, 3 otherwise.
         with_labels: yield `(images, int32 labels)` for conditional models (cifar10, mnist,
             digits).
-        shuffle: shuffle file order and examples (buffer of 10 000), reshuffled every epoch.
+        shuffle: shuffle file order and examples, differently every epoch. Sources read in
+            order mix examples within blocks of 10 000 (within shuffled file order) in a
+            stream, through a buffer of 10 000 otherwise.
         cache: True caches the resized examples in memory. A path caches them to files with
-            that prefix, which LSUN needs: 3 M × 64×64×3 float32 ≈ 150 GB.
+            that prefix, which LSUN needs: 3 M × 64×64×3 float32 ≈ 150 GB. A stream
+            (`start_batch` set) of `digits` or `folder` reads by index and takes no path.
         download: let tensorflow-datasets download and prepare a missing dataset (`digits`
             and `folder` are always local).
         seed: seed for the file and example shuffles.
+        start_batch: None for the finite dataset; an int >= 0 for the infinite stream that
+            begins at that global batch.
 
     Raises:
         FileNotFoundError: the dataset is not prepared under `data_dir` and `download` is
             False. The message says how to get it.
         ImportError: TensorFlow or tensorflow-datasets is not installed.
+        kwgan.errors.DataError: the split has fewer than `batch_size` examples, or a file of
+            a `folder` is damaged.
     """
     source, channels = _resolve(name, image_size, channels, with_labels, split)
     _check_positive_int(batch_size, "batch_size")
+    if start_batch is not None:
+        _check_start_batch(start_batch)
+        if not source.tfds and cache not in (True, False):
+            raise ConfigError(
+                f"A stream of {name!r} (start_batch set) reads examples by index and has no "
+                "file cache; pass cache=True to hold the resized images in memory, or "
+                "cache=False."
+            )
     tf = _require("tensorflow", f"kwgan.data.images({name!r}) builds a tf.data pipeline and")
-    dataset = _model_examples(
+    examples = functools.partial(
+        _model_examples,
         name,
         source,
         image_size,
@@ -111,20 +162,32 @@ def images(
         with_labels,
         split=split,
         data_dir=data_dir,
-        shuffle=shuffle,
         download=download,
         seed=seed,
     )
+    if start_batch is not None:
+        stream = _stream(
+            name,
+            source,
+            _to_model(source, image_size, channels, with_labels),
+            examples,
+            split=split,
+            data_dir=data_dir,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            cache=cache,
+            seed=seed,
+            start_batch=int(start_batch),
+        )
+        return stream.prefetch(tf.data.AUTOTUNE)
+    dataset = examples(shuffle=shuffle)
     if cache is not False:
         dataset = dataset.cache("" if cache is True else os.fspath(cache))
     if shuffle:
         dataset = dataset.shuffle(_SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size, drop_remainder=True)
     if int(dataset.cardinality()) == 0:
-        raise ValueError(
-            f"Split {split!r} of {name!r} has fewer than batch_size={batch_size} examples, "
-            "so no complete batch remains."
-        )
+        raise _too_few_examples(name, split, batch_size)
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
@@ -176,10 +239,14 @@ def image_array(
 class ImageBatches(keras.utils.PyDataset):
     """Fixed-size batches of in-memory images (and labels) for `fit`, without TensorFlow.
 
-    This is the PyDataset counterpart of `images()`. The order is reshuffled every epoch from
-    `(seed, epoch)`, so runs are reproducible, and the last incomplete batch is dropped.
-    Extra keyword arguments (`workers`, `use_multiprocessing`, `max_queue_size`) go to
-    `keras.utils.PyDataset`.
+    This is the PyDataset counterpart of `images()`. Item `index` of Keras epoch `epoch` is
+    global batch `g = start_batch + epoch * len(self) + index`, which is batch `g % len(self)`
+    of data epoch `g // len(self)`, whose order is a permutation drawn from `(seed, data
+    epoch)`. So runs are reproducible, and a run restored after `p` batches resumes on the
+    batches it would have seen with `start_batch=p`. The last incomplete batch is dropped.
+    Labels are checked here, once, in NumPy: integer class indices of shape (N,) or (N, 1),
+    non-negative and, with `num_classes`, below it. Extra keyword arguments (`workers`,
+    `use_multiprocessing`, `max_queue_size`) go to `keras.utils.PyDataset`.
 
     Example: `ImageBatches(image_array("digits", image_size=32), batch_size=64)`.
     """
@@ -192,43 +259,88 @@ class ImageBatches(keras.utils.PyDataset):
         batch_size: int,
         shuffle: bool = True,
         seed: int = 0,
+        start_batch: int = 0,
+        num_classes: int | None = None,
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
         _check_positive_int(batch_size, "batch_size")
+        _check_start_batch(start_batch)
+        if num_classes is not None:
+            _check_positive_int(num_classes, "num_classes")
         if len(images) < batch_size:
-            raise ValueError(
-                f"{len(images)} images make no complete batch of batch_size={batch_size}."
+            raise DataError(
+                f"{len(images)} images make no complete batch of batch_size={batch_size}; "
+                "pass more images or a smaller batch_size."
             )
-        if labels is not None and len(labels) != len(images):
-            raise ValueError(f"{len(labels)} labels for {len(images)} images.")
         self.images = images
-        self.labels = labels
+        self.labels = None if labels is None else _checked_labels(labels, len(images), num_classes)
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.seed = seed
+        self.start_batch = int(start_batch)
         self.epoch = 0
-        self._order = self._epoch_order()
+        self._order = (-1, np.arange(0))  # (data epoch, its order), replaced as one tuple
 
-    def _epoch_order(self) -> np.ndarray:
-        if not self.shuffle:
-            return np.arange(len(self.images))
-        return np.random.default_rng((self.seed, self.epoch)).permutation(len(self.images))
+    def _epoch_order(self, data_epoch: int) -> np.ndarray:
+        """The row order of a data epoch. The last one is kept, as one tuple that worker
+        threads replace atomically, because consecutive batches share it."""
+        cached_epoch, order = self._order
+        if cached_epoch != data_epoch:
+            if self.shuffle:
+                order = np.random.default_rng((self.seed, data_epoch)).permutation(len(self.images))
+            else:
+                order = np.arange(len(self.images))
+            self._order = (data_epoch, order)
+        return order
 
     def __len__(self) -> int:
         return len(self.images) // self.batch_size
 
     def on_epoch_end(self) -> None:
         self.epoch += 1
-        self._order = self._epoch_order()
 
     def __getitem__(self, index: int) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         if not 0 <= index < len(self):
             raise IndexError(f"Batch {index} out of range for {len(self)} batches.")
-        rows = self._order[index * self.batch_size : (index + 1) * self.batch_size]
+        data_epoch, position = divmod(self.start_batch + self.epoch * len(self) + index, len(self))
+        order = self._epoch_order(data_epoch)
+        rows = order[position * self.batch_size : (position + 1) * self.batch_size]
         if self.labels is None:
             return self.images[rows]
         return self.images[rows], self.labels[rows]
+
+
+def _checked_labels(labels: Any, count: int, num_classes: int | None) -> np.ndarray:
+    """`labels` as an array, if they are `count` class indices a conditional model can use.
+
+    Checked once at construction, so that a float, one-hot or negative label fails here with
+    its fix instead of as a shape error or a silent wrong gather inside a compiled step.
+    """
+    labels = np.asarray(labels)
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise DataError(
+            f"labels must be integer class indices, got dtype {labels.dtype}; convert them "
+            "with labels.astype('int32')."
+        )
+    if labels.ndim not in (1, 2) or (labels.ndim == 2 and labels.shape[1] != 1):
+        raise DataError(
+            f"labels must have shape (N,) or (N, 1), got {labels.shape}; for one-hot labels "
+            "pass labels.argmax(axis=-1)."
+        )
+    if len(labels) != count:
+        raise DataError(f"{len(labels)} labels for {count} images; pass one label per image.")
+    if labels.min() < 0:
+        raise DataError(
+            f"labels must be class indices >= 0, got {labels.min()}; map the classes to "
+            "0 … num_classes - 1."
+        )
+    if num_classes is not None and labels.max() >= num_classes:
+        raise DataError(
+            f"label {labels.max()} is out of range for num_classes={num_classes}; classes "
+            f"must be 0 … {num_classes - 1}."
+        )
+    return labels
 
 
 def _resolve(
@@ -258,7 +370,14 @@ def _resolve(
 
 def _check_positive_int(value: Any, what: str) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}.")
+        raise ConfigError(f"{what} must be a positive integer, got {value!r}.")
+
+
+def _too_few_examples(name: str, split: str, batch_size: int) -> DataError:
+    return DataError(
+        f"Split {split!r} of {name!r} has fewer than batch_size={batch_size} examples, "
+        "so no complete batch remains; pass a smaller batch_size or a larger split."
+    )
 
 
 def _require(module: str, why: str) -> ModuleType:
@@ -287,6 +406,21 @@ def _model_pixels(image: Any, source: _Source, channels: int) -> Any:
     return sum(weight * image[..., c : c + 1] for c, weight in enumerate(_LUMA))
 
 
+def _to_model(
+    source: _Source, image_size: int, channels: int, with_labels: bool
+) -> Callable[[dict[str, Any]], Any]:
+    """The tf.data map from a raw example (`{"image": ..., "label": ...}`) to what a model
+    gets: the image resized, cropped and scaled, or an `(image, int32 label)` pair."""
+    import tensorflow as tf
+
+    def to_model(example: dict[str, Any]) -> Any:
+        image = resize_and_crop_tf(example["image"], image_size)
+        image = tf.clip_by_value(_model_pixels(image, source, channels), -1.0, 1.0)
+        return (image, tf.cast(example["label"], tf.int32)) if with_labels else image
+
+    return to_model
+
+
 def _model_examples(
     name: str,
     source: _Source,
@@ -299,9 +433,11 @@ def _model_examples(
     shuffle: bool,
     download: bool,
     seed: int,
+    stream: bool = False,
 ) -> tf.data.Dataset:
     """Unbatched tf.data examples, resized, cropped and scaled. `images()` and `image_array()`
-    share these. Each is an image, or an `(image, int32 label)` pair."""
+    share these. Each is an image, or an `(image, int32 label)` pair. `stream` fixes the file
+    order of a tensorflow-datasets source (see `_tfds_examples`)."""
     why = (
         f"The {name!r} dataset is stored by tensorflow-datasets, so reading it"
         if source.tfds
@@ -309,19 +445,157 @@ def _model_examples(
     )
     tf = _require("tensorflow", why)
     if source.tfds:
-        raw = _tfds_examples(name, split, data_dir, shuffle, download, seed)
+        raw = _tfds_examples(name, split, data_dir, shuffle, download, seed, stream=stream)
     elif name == "digits":
         digit_images, digit_labels = _digits()
         raw = tf.data.Dataset.from_tensor_slices({"image": digit_images, "label": digit_labels})
     else:
         raw = _folder_examples(data_dir, shuffle, seed)
-
-    def to_model(example: dict[str, Any]) -> Any:
-        image = resize_and_crop_tf(example["image"], image_size)
-        image = tf.clip_by_value(_model_pixels(image, source, channels), -1.0, 1.0)
-        return (image, tf.cast(example["label"], tf.int32)) if with_labels else image
-
+    to_model = _to_model(source, image_size, channels, with_labels)
     return raw.map(to_model, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def _stream(
+    name: str,
+    source: _Source,
+    to_model: Callable[[dict[str, Any]], Any],
+    examples: Callable[..., tf.data.Dataset],
+    *,
+    split: str,
+    data_dir: str | os.PathLike | None,
+    batch_size: int,
+    shuffle: bool,
+    cache: bool | str | os.PathLike,
+    seed: int,
+    start_batch: int,
+) -> tf.data.Dataset:
+    """The infinite batches of `images(..., start_batch=...)`. Sources that allow random
+    access are read by index (`_indexed_stream`); the others in order (`_sequential_stream`).
+
+    `examples(shuffle=..., stream=...)` builds the source's model examples in order.
+    """
+    import tensorflow as tf
+
+    order = dict(batch_size=batch_size, shuffle=shuffle, seed=seed, start_batch=start_batch)
+    if cache is True:
+        table = tf.nest.map_structure(tf.convert_to_tensor, _collect(examples(shuffle=False)))
+        count = len(tf.nest.flatten(table)[0])
+
+        def fetch(index: tf.Tensor) -> Any:
+            return tf.nest.map_structure(lambda column: tf.gather(column, index), table)
+
+    elif name == "digits":
+        digit_images, digit_labels = map(tf.convert_to_tensor, _digits())
+        count = len(digit_images)
+
+        def fetch(index: tf.Tensor) -> Any:
+            example = {"image": tf.gather(digit_images, index)}
+            return to_model({**example, "label": tf.gather(digit_labels, index)})
+
+    elif name == "folder":
+        files = _image_files(data_dir)
+        _check_image_files(files)
+        file_names, count = tf.constant(files), len(files)
+
+        def fetch(index: tf.Tensor) -> Any:
+            return to_model(_decode_file(tf.gather(file_names, index)))
+
+    else:
+        ordered = examples(shuffle=shuffle, stream=True)
+        if cache is not False:
+            ordered = ordered.cache(os.fspath(cache))
+        count = int(ordered.cardinality())
+        if count < batch_size:
+            raise _too_few_examples(name, split, batch_size)
+        return _sequential_stream(ordered, count, **order)
+    if count < batch_size:
+        raise _too_few_examples(name, split, batch_size)
+    return _indexed_stream(fetch, count, **order)
+
+
+def _indexed_stream(
+    fetch: Callable[[tf.Tensor], Any],
+    count: int,
+    *,
+    batch_size: int,
+    shuffle: bool,
+    seed: int,
+    start_batch: int,
+) -> tf.data.Dataset:
+    """Batches of `fetch(i)`, `i` in `[0, count)`, from global batch `start_batch` on.
+
+    Each epoch holds the `m = count // batch_size * batch_size` examples that fill whole
+    batches, so no batch straddles two epochs. Example `k` of the stream is position
+    `k % m` of epoch `k // m`; shuffled, that position holds the source index
+    `index_shuffle(position, seed=[seed, epoch])`, a stateless pseudorandom permutation of
+    `[0, count)` evaluated one index at a time. No order is ever materialised, starting at
+    any batch costs nothing, and only the examples yielded are fetched (decoded, resized).
+    The examples left over past `m` differ from epoch to epoch.
+    """
+    import tensorflow as tf
+
+    per_epoch = count // batch_size * batch_size
+
+    def example(k: tf.Tensor) -> Any:
+        epoch, position = k // per_epoch, k % per_epoch
+        if shuffle:
+            position = tf.random.experimental.index_shuffle(
+                position,
+                seed=tf.stack([tf.constant(seed, tf.int64), epoch]),
+                max_index=tf.constant(count - 1, tf.int64),
+            )
+        return fetch(position)
+
+    examples = tf.data.Dataset.counter(start_batch * batch_size)
+    examples = examples.map(example, num_parallel_calls=tf.data.AUTOTUNE)
+    return examples.batch(batch_size, drop_remainder=True)
+
+
+def _sequential_stream(
+    examples: tf.data.Dataset,
+    count: int,
+    *,
+    batch_size: int,
+    shuffle: bool,
+    seed: int,
+    start_batch: int,
+) -> tf.data.Dataset:
+    """Batches of a source read in order, epoch after epoch, from global batch `start_batch`.
+
+    Epoch `e` is `examples` (a fixed order: see `_tfds_examples`), shuffled by
+    `_block_shuffle` from `(seed, e)`, in `count // batch_size` whole batches. A resumed stream
+    starts at its epoch and skips the batches already consumed in it, so it re-reads (and
+    resizes) that epoch up to the resume point: up to one epoch of reading, no more.
+    """
+    import tensorflow as tf
+
+    first_epoch, done = divmod(start_batch, count // batch_size)
+
+    def epoch_batches(epoch: tf.Tensor) -> tf.data.Dataset:
+        epoch_examples = _block_shuffle(examples, seed, epoch) if shuffle else examples
+        return epoch_examples.batch(batch_size, drop_remainder=True)
+
+    return tf.data.Dataset.counter(first_epoch).flat_map(epoch_batches).skip(done)
+
+
+def _block_shuffle(examples: tf.data.Dataset, seed: int, epoch: tf.Tensor) -> tf.data.Dataset:
+    """`examples` shuffled within consecutive blocks of `_SHUFFLE_BUFFER`, each block by a
+    permutation drawn from `(seed, epoch, block)`.
+
+    This replaces `Dataset.shuffle`, whose order also depends on TensorFlow's global seed
+    (`tf.random.set_seed`, `keras.utils.set_random_seed`): the stateless ops used here depend
+    on their arguments alone, so a resumed process sees the same order whatever it seeded.
+    """
+    import tensorflow as tf
+
+    def shuffle_block(block_index: tf.Tensor, block: Any) -> Any:
+        epoch_seed = tf.stack([tf.constant(seed, tf.int64), epoch])
+        block_seed = tf.random.experimental.stateless_fold_in(epoch_seed, block_index)
+        size = tf.shape(tf.nest.flatten(block)[0])[0]
+        order = tf.random.experimental.stateless_shuffle(tf.range(size), seed=block_seed)
+        return tf.nest.map_structure(lambda column: tf.gather(column, order), block)
+
+    return examples.batch(_SHUFFLE_BUFFER).enumerate().map(shuffle_block).unbatch()
 
 
 def _tfds_examples(
@@ -331,8 +605,15 @@ def _tfds_examples(
     shuffle: bool,
     download: bool,
     seed: int,
+    *,
+    stream: bool = False,
 ) -> tf.data.Dataset:
     """Reads a prepared tensorflow-datasets split.
+
+    For a stream the file order must be the same in every process: files are shuffled by a
+    NumPy permutation drawn from `seed` (tensorflow-datasets' own `shuffle_seed` feeds
+    `Dataset.shuffle`, which also draws from TensorFlow's global seed), and read
+    deterministically, which tensorflow-datasets does when it does not shuffle files itself.
 
     tensorflow-datasets reports a missing dataset with a bare AssertionError from deep inside
     `as_dataset`. When the data directory is indeed empty, that becomes a FileNotFoundError
@@ -342,15 +623,25 @@ def _tfds_examples(
     builder = tfds.builder(name, data_dir=None if data_dir is None else os.fspath(data_dir))
     if download:
         builder.download_and_prepare()
+    if stream:
+        file_order = functools.partial(_permuted, seed=seed) if shuffle else None
+        read_config = tfds.ReadConfig(experimental_interleave_sort_fn=file_order)
+        shuffle_files = False
+    else:
+        read_config, shuffle_files = tfds.ReadConfig(shuffle_seed=seed), shuffle
     try:
         return builder.as_dataset(
-            split=split, shuffle_files=shuffle, read_config=tfds.ReadConfig(shuffle_seed=seed)
+            split=split, shuffle_files=shuffle_files, read_config=read_config
         )
     except AssertionError:
         if builder.data_path.exists():
             raise
         message = _not_prepared_message(name, os.fspath(builder.data_dir_root))
         raise FileNotFoundError(message) from None
+
+
+def _permuted(items: list[Any], seed: int) -> list[Any]:
+    return [items[i] for i in np.random.default_rng(seed).permutation(len(items))]
 
 
 def _not_prepared_message(name: str, root: str) -> str:
@@ -396,17 +687,59 @@ def _image_files(folder: str | os.PathLike | None) -> list[str]:
 
 def _read_image(path: str) -> np.ndarray:
     """An image file as float32 RGB `[H, W, 3]` in 0…255. The alpha channel is dropped, as
-    TensorFlow's decoder drops it."""
-    with Image.open(path) as image:
-        return np.asarray(image.convert("RGB"), dtype=np.float32)
+    TensorFlow's decoder drops it. A 16-bit gray PNG (which Pillow opens as 0…65535 integers
+    and would clip to white in convert("RGB")) is divided by 257, as `_decode_file` does."""
+    return _decoded(path, _rgb_pixels)
+
+
+def _rgb_pixels(image: Image.Image) -> np.ndarray:
+    if image.mode in _SIXTEEN_BIT_MODES:
+        gray = np.asarray(image, dtype=np.float32) / 257.0
+        return np.repeat(gray[..., None], 3, axis=-1)
+    return np.asarray(image.convert("RGB"), dtype=np.float32)
+
+
+def _decoded(path: str, read: Callable[[Image.Image], Any]) -> Any:
+    """`read(image)` of a fully decoded image file, or a DataError that names the file.
+
+    Pillow decodes lazily (`open` reads the header, `load` the pixels), so only the `load`
+    finds a truncated or corrupt file.
+    """
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return read(image)
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
+        raise DataError(
+            f"Image file {path!r} is damaged or not an image ({error}); replace or delete it."
+        ) from error
+
+
+def _check_image_files(files: list[str]) -> None:
+    """Decodes every file once with Pillow, in threads, so that a damaged image (or one that
+    TensorFlow cannot decode) stops `images('folder')` when the dataset is built, as a
+    DataError naming the file, instead of stopping tf.data in the middle of training."""
+    with concurrent.futures.ThreadPoolExecutor(min(_CHECK_THREADS, len(files))) as pool:
+        for path, image_format in zip(files, pool.map(_image_format, files), strict=True):
+            if image_format not in _TF_FORMATS:
+                raise DataError(
+                    f"Image file {path!r} holds {image_format} data, which TensorFlow does "
+                    f"not decode ({', '.join(_TF_FORMATS)} only); convert it to PNG."
+                )
+
+
+def _image_format(path: str) -> str | None:
+    return _decoded(path, lambda image: image.format)
 
 
 def _folder_examples(folder: str | os.PathLike | None, shuffle: bool, seed: int) -> tf.data.Dataset:
-    """Decoded images of a folder, read in parallel. The shuffle runs over file names,
-    before decoding, because names are cheap to hold and pixels are not."""
+    """Decoded images of a folder, read in parallel, after checking every file once. The
+    shuffle runs over file names, before decoding, because names are cheap to hold and pixels
+    are not."""
     import tensorflow as tf
 
     files = _image_files(folder)
+    _check_image_files(files)
     dataset = tf.data.Dataset.from_tensor_slices(files)
     if shuffle:
         dataset = dataset.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
@@ -414,11 +747,30 @@ def _folder_examples(folder: str | os.PathLike | None, shuffle: bool, seed: int)
 
 
 def _decode_file(path: tf.Tensor) -> dict[str, tf.Tensor]:
-    """A PNG or JPEG file as uint8 RGB `[H, W, 3]`. Like Pillow's convert("RGB"), it repeats
-    gray and drops alpha."""
+    """A PNG or JPEG file as float32 RGB `[H, W, 3]` in 0…255. Like Pillow's convert("RGB"),
+    it repeats gray and drops alpha.
+
+    A 16-bit PNG (bit depth 16 in byte 24 of the file, inside its IHDR chunk) is decoded at
+    16 bits and divided by 257, so 65535 maps to 255 as in `_read_image`. Every other file
+    is decoded at 8 bits and keeps its exact integer values. (Decoding all files as float
+    would scale both depths but turn 8-bit values into inexact `v / 255 * 255`.) The header
+    is read without bounds checks because `_check_image_files` has decoded every file.
+    """
     import tensorflow as tf
 
-    image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+    contents = tf.io.read_file(path)
+    sixteen_bit = tf.logical_and(
+        tf.equal(tf.strings.substr(contents, 0, len(_PNG_SIGNATURE)), _PNG_SIGNATURE),
+        tf.equal(tf.strings.substr(contents, 24, 1), b"\x10"),
+    )
+    image = tf.cond(
+        sixteen_bit,
+        lambda: tf.cast(tf.io.decode_png(contents, channels=3, dtype=tf.uint16), tf.float32)
+        / 257.0,
+        lambda: tf.cast(
+            tf.io.decode_image(contents, channels=3, expand_animations=False), tf.float32
+        ),
+    )
     return {"image": image}
 
 
@@ -426,7 +778,7 @@ def _collect(dataset: tf.data.Dataset) -> np.ndarray | tuple[np.ndarray, np.ndar
     """Concatenates a finite tf.data dataset of images (or `(image, label)` pairs) into arrays."""
     batches = list(dataset.batch(1024).as_numpy_iterator())
     if not batches:
-        raise ValueError("The requested split has no examples.")
+        raise DataError("The requested split has no examples; choose a split that has some.")
     if isinstance(batches[0], tuple):
         return tuple(np.concatenate(column) for column in zip(*batches, strict=True))
     return np.concatenate(batches)

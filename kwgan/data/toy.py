@@ -9,7 +9,9 @@
 
 `toy()` returns a `keras.utils.PyDataset`, so it feeds `fit` on every backend without
 TensorFlow. Batch `i` of a stream depends only on `(seed, i)`, which makes runs
-reproducible and lets an interrupted `fit` resume on exactly the batches it would have seen.
+reproducible and lets an interrupted `fit` resume on exactly the batches it would have seen:
+`toy(..., start_batch=p)` starts at batch `p` of the stream, so a run restored after `p`
+batches continues where it stopped, whatever epoch boundaries lay in between.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 import keras
 from sklearn.datasets import make_swiss_roll
+
+from kwgan.errors import ConfigError
 
 NAMES = ("8gaussians", "25gaussians", "swissroll")
 _25G_POINTS = 100_000
@@ -26,6 +30,21 @@ def _check_name(name: str) -> None:
     if name not in NAMES:
         raise ValueError(
             f"Unknown toy dataset {name!r}; choose one of {', '.join(NAMES)}."
+        )
+
+
+def _check_start_batch(start_batch: object) -> None:
+    """`start_batch` is a count of batches already consumed: an int >= 0. Every kwgan data
+    pipeline that can resume checks it here, so they all say the same thing."""
+    if isinstance(start_batch, bool) or not isinstance(start_batch, (int, np.integer)):
+        raise ConfigError(
+            f"start_batch must be an int, the number of batches already consumed; "
+            f"got {start_batch!r}."
+        )
+    if start_batch < 0:
+        raise ConfigError(
+            f"start_batch must be >= 0 (the number of batches already consumed), got "
+            f"{start_batch}; pass 0 to start from the first batch."
         )
 
 
@@ -78,10 +97,21 @@ def sample(name: str, n: int, seed: int = 0) -> np.ndarray:
 
 
 class ToyDataset(keras.utils.PyDataset):
-    """An endless stream of toy batches, `steps_per_epoch` batches per epoch."""
+    """An endless stream of toy batches, `steps_per_epoch` batches per epoch.
+
+    Item `index` of Keras epoch `epoch` is batch `start_batch + epoch * steps_per_epoch + index`
+    of the stream. Pass the number of batches a checkpointed run has consumed as `start_batch`
+    to resume it on the batches it would have seen.
+    """
 
     def __init__(
-        self, name: str, batch_size: int = 256, steps_per_epoch: int = 1000, seed: int = 0
+        self,
+        name: str,
+        batch_size: int = 256,
+        steps_per_epoch: int = 1000,
+        seed: int = 0,
+        *,
+        start_batch: int = 0,
     ):
         super().__init__()
         _check_name(name)
@@ -90,10 +120,12 @@ class ToyDataset(keras.utils.PyDataset):
                 "batch_size and steps_per_epoch must be positive, got "
                 f"{batch_size} and {steps_per_epoch}."
             )
+        _check_start_batch(start_batch)
         self.name = name
         self.batch_size = batch_size
         self.steps_per_epoch = steps_per_epoch
         self.seed = seed
+        self.start_batch = int(start_batch)
         self.epoch = 0
         self._fixed = _25gaussians_points(seed) if name == "25gaussians" else None
 
@@ -112,11 +144,25 @@ class ToyDataset(keras.utils.PyDataset):
         return sample(self.name, self.batch_size, seed=hash((self.seed, index)) % 2**32)
 
     def __getitem__(self, index: int) -> np.ndarray:
-        return self.batch(self.epoch * self.steps_per_epoch + index)
+        return self.batch(self.start_batch + self.epoch * self.steps_per_epoch + index)
 
 
 def toy(
-    name: str, batch_size: int = 256, steps_per_epoch: int = 1000, seed: int = 0
+    name: str,
+    batch_size: int = 256,
+    steps_per_epoch: int = 1000,
+    seed: int = 0,
+    *,
+    start_batch: int = 0,
 ) -> ToyDataset:
-    """A toy dataset ready for `GAN.fit` (see the module docstring for the definitions)."""
-    return ToyDataset(name, batch_size=batch_size, steps_per_epoch=steps_per_epoch, seed=seed)
+    """A toy dataset ready for `GAN.fit` (see the module docstring for the definitions).
+
+    `start_batch` is the number of batches a resumed run has already consumed.
+    """
+    return ToyDataset(
+        name,
+        batch_size=batch_size,
+        steps_per_epoch=steps_per_epoch,
+        seed=seed,
+        start_batch=start_batch,
+    )

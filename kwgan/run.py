@@ -1,0 +1,221 @@
+"""An experiment's output directory: one writer at a time, one configuration, resumable.
+
+`Run` is what `experiments/*.py` open before they train (mimicry's trainer does the same
+with its log directory, `torch_mimicry/training/trainer.py`):
+
+* a lock (`.kwgan.lock`, held with `flock`, so a killed run never leaves it stuck): a second
+  run on the same directory is refused, naming the first one's PID;
+* `run.json`: every flag of the run. Rerunning into the directory resumes it only with the
+  same flags (the target iteration count may grow, and flags that change no result, such as
+  a time budget, may differ); any other difference is refused in one line naming the flags;
+* whether the run finished: `run.json` says so only after every final output is written,
+  so a run killed while writing them resumes and writes them again.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import keras
+
+from kwgan import checkpoint
+from kwgan.callbacks import GeneratorProgbar, StopAtGeneratorIteration
+from kwgan.errors import ResumeError, RunLockedError
+from kwgan.io import write_json
+
+RECORD_FILE = "run.json"
+LOCK_FILE = ".kwgan.lock"
+
+
+class Run:
+    """The output directory of one experiment run (a context manager holding its lock).
+
+    Args:
+        directory: the run's output directory (created if missing).
+        config: every flag of the run, JSON-serialisable.
+        target: the name of the flag counting what the run trains towards (it may grow
+            between invocations; `--steps`).
+        free: flags that may differ between invocations (they change no result).
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike,
+        config: Mapping[str, Any],
+        target: str = "steps",
+        free: Iterable[str] = (),
+    ):
+        self.directory = os.fspath(directory)
+        self.config = dict(config)
+        self.target = target
+        self.free = frozenset(free) | {target}
+        self._lock = None
+        self.record: dict | None = None
+
+    def __enter__(self) -> "Run":
+        if os.path.exists(self.directory) and not os.path.isdir(self.directory):
+            raise ResumeError(f"Output path {self.directory} exists and is not a directory.")
+        os.makedirs(self.directory, exist_ok=True)
+        self._acquire()
+        try:
+            self.record = self._read_record()
+            if self.record is not None:
+                self._check_config(self.record["config"])
+            if not self.already_complete():
+                write_json(self._path(RECORD_FILE), {
+                    "config": self.config, "complete": False, **self._done()
+                })
+        except BaseException:
+            self._release()
+            raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._release()
+
+    @property
+    def previous(self) -> dict:
+        """The last invocation's record: `{"complete": bool, "generator_iterations": int}`
+        where it finished; empty for a new run."""
+        return dict(self.record or {})
+
+    def already_complete(self) -> bool:
+        """Whether a previous invocation finished exactly the target asked for now."""
+        done = self.previous.get("generator_iterations")
+        return bool(self.previous.get("complete")) and done == self.config[self.target]
+
+    def complete(self, generator_iterations: int) -> None:
+        """Marks the run finished; call after every final output is written."""
+        write_json(self._path(RECORD_FILE), {
+            "config": self.config, "complete": True, "generator_iterations": generator_iterations,
+        })
+
+    def _done(self) -> dict:
+        """What a previous invocation finished, kept until this one finishes too."""
+        if self.record and self.record.get("complete"):
+            return {"generator_iterations": self.record["generator_iterations"]}
+        return {}
+
+    def _path(self, name: str) -> str:
+        return os.path.join(self.directory, name)
+
+    def _read_record(self) -> dict | None:
+        path = self._path(RECORD_FILE)
+        if not os.path.exists(path):
+            return None
+        try:
+            with open(path) as f:
+                record = json.load(f)
+        except (OSError, ValueError):
+            record = None
+        if not isinstance(record, dict) or not isinstance(record.get("config"), dict):
+            raise ResumeError(
+                f"{path} is not a kwgan run record (damaged or written by something else); "
+                "move it away, or choose another --out."
+            )
+        return record
+
+    def _check_config(self, previous: Mapping[str, Any]) -> None:
+        keys = sorted((set(previous) | set(self.config)) - self.free)
+        differing = [k for k in keys if previous.get(k) != self.config.get(k)]
+        if differing:
+            changes = ", ".join(
+                f"--{k} {previous.get(k)!r} → {self.config.get(k)!r}" for k in differing
+            )
+            raise ResumeError(
+                f"{self.directory} holds a run with other flags ({changes}); resuming would "
+                "mix two configurations. Rerun with the recorded flags (see "
+                f"{RECORD_FILE}), or choose another --out."
+            )
+        if self.previous.get("complete"):
+            self.check_target(self.previous["generator_iterations"])
+
+    def check_target(self, done: int) -> None:
+        """Refuses a target below the `done` generator iterations already trained."""
+        wanted = self.config[self.target]
+        if wanted < done:
+            raise ResumeError(
+                f"{self.directory} already holds {done} generator iterations, more than "
+                f"--{self.target} {wanted}; pass --{self.target} >= {done}, or choose "
+                "another --out."
+            )
+
+    def _acquire(self) -> None:
+        fd = os.open(self._path(LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            os.close(fd)
+            if error.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            with open(self._path(LOCK_FILE)) as f:
+                pid = f.read().strip() or "unknown"
+            raise RunLockedError(
+                f"{self.directory} is in use by another kwgan run (PID {pid}); wait for it "
+                "to finish, or choose another --out."
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._lock = fd
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            os.close(self._lock)
+            self._lock = None
+
+
+CHECKPOINTS = "checkpoints"
+
+
+def train(
+    run: Run,
+    gan: keras.Model,
+    dataset: Callable[[int], Any],
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    stateful: Mapping[str, keras.callbacks.Callback] | None = None,
+    checkpoint_every: int = 500,
+    progress: bool = True,
+) -> None:
+    """Trains `gan` (compiled) up to the run's target generator iterations, resuming.
+
+    Restores the newest checkpoint of the run (the GAN and the `stateful` callbacks, name →
+    callback with `get_state`/`set_state`), builds the data with `dataset(start_batch)` at
+    the global batch where the checkpoint left off, and fits with a checkpoint every
+    `checkpoint_every` fit steps and at the end, so that a kill at any instant followed by a
+    rerun ends exactly where the uninterrupted run ends. Returns at once when the
+    checkpoint already holds the target. `progress` shows a bar in generator iterations.
+    """
+    directory = os.path.join(run.directory, CHECKPOINTS)
+    stateful = dict(stateful or {})
+    checkpoint.restore(directory, gan, stateful)
+    done = checkpoint.generator_iterations(gan)
+    run.check_target(done)
+    target = run.config[run.target]
+    if done >= target:
+        return
+    data = dataset(checkpoint.fit_steps(gan))
+    # Keras re-creates a tf.data iterator every epoch unless steps_per_epoch is set, and
+    # the resumable streams are infinite; PyDatasets keep their own epochs.
+    steps_per_epoch = None if isinstance(data, keras.utils.PyDataset) else 1000
+    gan.fit(
+        data,
+        epochs=10**9,
+        steps_per_epoch=steps_per_epoch,
+        # kwgan's pipelines order their batches themselves; Keras would also permute a
+        # PyDataset's batches within each of its epochs, with Python's global RNG, so a
+        # resumed run would see them in another order.
+        shuffle=False,
+        verbose=0,
+        callbacks=[
+            StopAtGeneratorIteration(target),
+            *([GeneratorProgbar(target)] if progress else []),
+            *callbacks,
+            checkpoint.Checkpoint(directory, checkpoint_every, stateful),  # last: after them
+        ],
+    )

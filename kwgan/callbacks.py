@@ -27,7 +27,7 @@ EMPTY_DATA = (
     "batch size)."
 )
 # Logged by the training step for `TerminateOnNonFinite`, not a curve to record or show.
-DIAGNOSTICS = ("label_errors",)
+DIAGNOSTICS = ("label_errors", "non_finite_inputs")
 
 
 def _scalar(x) -> float:
@@ -60,8 +60,8 @@ class GeneratorIterationCallback(keras.callbacks.Callback):
 
 
 class TerminateOnNonFinite(GeneratorIterationCallback):
-    """Raises at the first step whose losses are NaN or infinite, or whose batch had
-    labels outside the model's classes (`GAN.fit` adds it first, by default).
+    """Raises at the first step whose losses are NaN or infinite, or whose batch held NaN
+    or infinite values or labels outside the model's classes (`GAN.fit` adds it first).
 
     Raising, rather than setting `stop_training` as Keras's `TerminateOnNaN` does, keeps
     every later callback from seeing the diverged model: no checkpoint, grid or export of
@@ -77,6 +77,12 @@ class TerminateOnNonFinite(GeneratorIterationCallback):
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
         self.batches_seen += 1
+        if _scalar(logs.get("non_finite_inputs", 0)):
+            raise DataError(
+                f"A batch at generator iteration {self.generator_iteration + 1} holds "
+                f"{int(_scalar(logs['non_finite_inputs']))} NaN or infinite values; clean the "
+                "data (e.g. np.nan_to_num, or drop the damaged examples) before training."
+            )
         errors = logs.get("label_errors")
         if errors is not None and _scalar(errors):
             raise DataError(

@@ -13,6 +13,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from kwgan.errors import ConfigError
+
 
 @keras.saving.register_keras_serializable(package="kwgan")
 class WeightClip(keras.constraints.Constraint):
@@ -20,7 +22,7 @@ class WeightClip(keras.constraints.Constraint):
 
     def __init__(self, clip_value: float = 0.01):
         if clip_value <= 0:
-            raise ValueError(f"clip_value must be positive, got {clip_value}.")
+            raise ConfigError(f"clip_value must be positive, got {clip_value}.")
         self.clip_value = float(clip_value)
 
     def __call__(self, w):

@@ -44,3 +44,8 @@ class RunLockedError(KwganError, RuntimeError):
 
 class NonFiniteLossError(KwganError, FloatingPointError):
     """Training produced a NaN or infinite loss and was stopped."""
+
+
+class TensorFlowMissingError(KwganError, ImportError):
+    """TensorFlow is needed (tf.data, tensorflow-datasets, SavedModel export or serving)
+    but not installed; an ImportError too, so guards around optional imports keep working."""

@@ -33,7 +33,7 @@ from typing import Any
 
 import keras
 
-from kwgan.errors import ConfigError, DataNotFoundError, ExportError, KwganError
+from kwgan.errors import ConfigError, DataNotFoundError, ExportError, TensorFlowMissingError
 from kwgan.io import atomic_path, check_output, write_json
 
 METADATA_FILE = "kwgan.json"
@@ -50,14 +50,6 @@ _EXPORT_ENTRIES = frozenset(
     {"saved_model.pb", "fingerprint.pb", "variables", "assets", METADATA_FILE}
 )
 _REEXPORT = "re-export the generator with kwgan.export.export_generator"
-
-
-class TensorFlowMissingError(KwganError, ImportError):
-    """TensorFlow, the export and serving runtime, is not installed.
-
-    An ImportError too, so callers that guard optional imports keep working; a KwganError, so
-    command-line scripts report it as one line.
-    """
 
 
 def require_tensorflow() -> None:

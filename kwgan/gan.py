@@ -283,7 +283,8 @@ class GAN(GANTrainer, keras.Model):
     def real_batch(self, data):
         """`(samples, labels, data_logs)` of a batch, validated against the networks; labels
         are int32 of shape (batch,) for a conditional model and `None` otherwise, and
-        `data_logs` holds the count of out-of-range labels (conditional models only)."""
+        `data_logs` counts the batch's NaN/Inf values and, for a conditional model, its
+        labels outside [0, num_classes)."""
         labels = None
         if isinstance(data, (tuple, list)):
             data, labels = data[0], (data[1] if len(data) > 1 else None)
@@ -307,6 +308,9 @@ class GAN(GANTrainer, keras.Model):
                 f"got dtype {dtype}. Convert with `x.astype('float32') / 127.5 - 1`."
             )
         labels, data_logs = self._real_labels(labels)
+        # Counted, not trusted to propagate: TensorFlow's oneDNN ReLU maps NaN to 0, so NaN
+        # pixels could train silently. `TerminateOnNonFinite` raises on the count.
+        data_logs["non_finite_inputs"] = ops.sum(ops.cast(ops.logical_not(ops.isfinite(data)), "int32"))
         return ops.cast(data, self.compute_dtype), labels, data_logs
 
     def _real_labels(self, labels):

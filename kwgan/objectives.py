@@ -23,6 +23,8 @@ import dataclasses
 import keras
 from keras import ops
 
+from kwgan.errors import ConfigError
+
 
 def _adam(learning_rate: float, beta_1: float, beta_2: float) -> keras.optimizers.Optimizer:
     return keras.optimizers.Adam(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=1e-8)
@@ -30,7 +32,7 @@ def _adam(learning_rate: float, beta_1: float, beta_2: float) -> keras.optimizer
 
 def _rmsprop(learning_rate: float, beta_1: float | None = None) -> keras.optimizers.Optimizer:
     if beta_1 is not None:
-        raise ValueError(f"beta_1={beta_1} applies to Adam; this objective trains with RMSProp.")
+        raise ConfigError(f"beta_1={beta_1} applies to Adam; this objective trains with RMSProp.")
     return keras.optimizers.RMSprop(learning_rate, rho=0.99, epsilon=1e-8)
 
 
@@ -131,7 +133,7 @@ def get(name: str | Objective) -> Objective:
     if isinstance(name, Objective):
         return name
     if name not in OBJECTIVES:
-        raise ValueError(
+        raise ConfigError(
             f"Unknown objective {name!r}; choose one of {', '.join(OBJECTIVES)}."
         )
     return OBJECTIVES[name]

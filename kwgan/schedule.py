@@ -16,6 +16,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from kwgan.errors import ConfigError
+
 
 @keras.saving.register_keras_serializable(package="kwgan")
 class CriticSchedule:
@@ -41,9 +43,9 @@ class CriticSchedule:
             ("warmup_every", warmup_every),
         ):
             if int(value) != value or value <= 0:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+                raise ConfigError(f"{name} must be a positive integer, got {value!r}.")
         if int(warmup_steps) != warmup_steps or warmup_steps < 0:
-            raise ValueError(f"warmup_steps must be a non-negative integer, got {warmup_steps!r}.")
+            raise ConfigError(f"warmup_steps must be a non-negative integer, got {warmup_steps!r}.")
         self.critic_steps = int(critic_steps)
         self.warmup_steps = int(warmup_steps)
         self.warmup_iterations = int(warmup_iterations)

@@ -45,7 +45,7 @@ from sklearn.datasets import load_digits
 
 from kwgan.data.resize import resize_and_crop, resize_and_crop_tf
 from kwgan.data.toy import _check_start_batch
-from kwgan.errors import ConfigError, DataError
+from kwgan.errors import ConfigError, DataError, DataNotFoundError, TensorFlowMissingError
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -351,20 +351,20 @@ def _resolve(
     This runs before any file or TensorFlow is touched, so a typo costs nothing.
     """
     if name not in _SOURCES:
-        raise ValueError(
+        raise ConfigError(
             f"Unknown image dataset {name!r}; choose one of {', '.join(IMAGE_DATASETS)}."
         )
     source = _SOURCES[name]
     _check_positive_int(image_size, "image_size")
     if channels not in (None, 1, 3):
-        raise ValueError(f"channels must be 1 (grayscale) or 3 (RGB), got {channels!r}.")
+        raise ConfigError(f"channels must be 1 (grayscale) or 3 (RGB), got {channels!r}.")
     if with_labels and not source.labeled:
         labeled = [n for n, s in _SOURCES.items() if s.labeled]
-        raise ValueError(
+        raise ConfigError(
             f"{name!r} has no labels; with_labels=True works for {', '.join(labeled)}."
         )
     if not source.tfds and split != "train":
-        raise ValueError(f"{name!r} has a single split, 'train'; got split={split!r}.")
+        raise ConfigError(f"{name!r} has a single split, 'train'; got split={split!r}.")
     return source, channels or source.channels
 
 
@@ -386,7 +386,7 @@ def _require(module: str, why: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError as error:
-        raise ImportError(
+        raise TensorFlowMissingError(
             f"{why} needs {_PACKAGE_NAMES[module]}: pip install 'kwgan[tensorflow]'. "
             "Without TensorFlow, use image_array('digits' or 'folder', ...) with ImageBatches."
         ) from error
@@ -637,7 +637,7 @@ def _tfds_examples(
         if builder.data_path.exists():
             raise
         message = _not_prepared_message(name, os.fspath(builder.data_dir_root))
-        raise FileNotFoundError(message) from None
+        raise DataNotFoundError(message) from None
 
 
 def _permuted(items: list[Any], seed: int) -> list[Any]:
@@ -647,9 +647,10 @@ def _permuted(items: list[Any], seed: int) -> list[Any]:
 def _not_prepared_message(name: str, root: str) -> str:
     message = (
         f"Image dataset {name!r} is not prepared in data_dir={root!r}, and kwgan downloads "
-        "only when asked. Pass download=True to let tensorflow-datasets download and prepare "
-        f"it there, or run `tfds build {name} --data_dir={root}` yourself. If it is prepared "
-        "elsewhere, pass that directory as data_dir."
+        "only when asked. Pass download=True (--download on the command line) to let "
+        "tensorflow-datasets download and prepare it there, or run "
+        f"`tfds build {name} --data_dir={root}` yourself. If it is prepared elsewhere, pass "
+        "that directory as data_dir (--data_dir)."
     )
     if name.startswith("lsun/"):
         message += " LSUN is a 46 GB download, and building it needs `pip install tensorflow-io`."
@@ -667,10 +668,12 @@ def _image_files(folder: str | os.PathLike | None) -> list[str]:
     """All .png/.jpg/.jpeg files under `folder`, recursively, in sorted order, so that both
     front ends see the same images in the same order."""
     if folder is None:
-        raise ValueError("The 'folder' dataset reads data_dir: pass data_dir='path/to/images'.")
+        raise ConfigError(
+            "The 'folder' dataset reads data_dir: pass data_dir='path/to/images' (--data_dir)."
+        )
     folder = os.fspath(folder)
     if not os.path.isdir(folder):
-        raise FileNotFoundError(f"Image folder {folder!r} for dataset 'folder' does not exist.")
+        raise DataNotFoundError(f"Image folder {folder!r} for dataset 'folder' does not exist.")
     files = sorted(
         os.path.join(directory, file)
         for directory, _, file_names in os.walk(folder)
@@ -678,7 +681,7 @@ def _image_files(folder: str | os.PathLike | None) -> list[str]:
         if file.lower().endswith(_IMAGE_SUFFIXES)
     )
     if not files:
-        raise FileNotFoundError(
+        raise DataNotFoundError(
             f"No {'/'.join(_IMAGE_SUFFIXES)} images under {folder!r} (dataset 'folder', "
             "searched recursively)."
         )

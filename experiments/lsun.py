@@ -213,7 +213,8 @@ def main(argv):
     if FLAGS.eval_every and FLAGS.dataset != "digits":
         raise kwgan.errors.ConfigError("--eval_every scores digits only (the classifier is a digits one).")
     config = kwgan.cli.flag_values(sys.modules[__name__])
-    with kwgan.run.Run(FLAGS.out, config, free=FREE_FLAGS) as run:
+    # A learning rate decaying to 0 at --steps makes --steps part of the training itself.
+    with kwgan.run.Run(FLAGS.out, config, free=FREE_FLAGS, target_may_grow=not FLAGS.lr_decay) as run:
         if run.already_complete():
             print(f"{FLAGS.out} already holds this finished run ({FLAGS.steps} generator "
                   "iterations); pass a larger --steps to continue it.")

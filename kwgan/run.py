@@ -38,9 +38,10 @@ class Run:
     Args:
         directory: the run's output directory (created if missing).
         config: every flag of the run, JSON-serialisable.
-        target: the name of the flag counting what the run trains towards (it may grow
-            between invocations; `--steps`).
+        target: the name of the flag counting what the run trains towards (`--steps`).
         free: flags that may differ between invocations (they change no result).
+        target_may_grow: whether a larger target continues the run; not where the target
+            shapes the training itself (a learning rate decaying to 0 at `--steps`).
     """
 
     def __init__(
@@ -49,11 +50,12 @@ class Run:
         config: Mapping[str, Any],
         target: str = "steps",
         free: Iterable[str] = (),
+        target_may_grow: bool = True,
     ):
         self.directory = os.fspath(directory)
         self.config = dict(config)
         self.target = target
-        self.free = frozenset(free) | {target}
+        self.free = frozenset(free) | ({target} if target_may_grow else set())
         self._lock = None
         self.record: dict | None = None
 

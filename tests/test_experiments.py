@@ -129,59 +129,38 @@ def test_toy_fixed_generator_wgan(tmp_path):
 
 # -- experiments/digits.py (and lsun.py's resume) -------------------------------------------
 
-# Runs digits.py with StopAtGeneratorIteration turned into a crash: the process dies right
-# after the callback list's first member, BackupAndRestore, has checkpointed that step.
-CRASHING_DIGITS = textwrap.dedent(
-    """
-    import runpy, sys
-    import kwgan.callbacks
-
-    class Crash(Exception):
-        pass
-
-    def crash(self, iteration, logs):
-        if iteration >= self.iterations:
-            raise Crash(f"crashed after generator iteration {iteration}")
-
-    kwgan.callbacks.StopAtGeneratorIteration.on_generator_iteration_end = crash
-    sys.argv = ["experiments/digits.py", *sys.argv[1:]]
-    sys.path.insert(0, "experiments")
-    runpy.run_path("experiments/digits.py", run_name="__main__")
-    """
-)
-
-
 @pytest.fixture(scope="module")
 def digits_run(tmp_path_factory):
-    """digits.py crashed after generator iteration 1, then rerun to --steps 2 (resuming)."""
+    """digits.py trained to --steps 1, then continued to --steps 2 (kills and resumes are
+    tests/test_resume.py's)."""
     out = tmp_path_factory.mktemp("digits")
     flags = ["--generator_dim", "8", "--critic_dim", "8", "--batch_size", "16", "--sample_every",
-             "1", "--num_samples", "20", "--lr", "2e-4", "--checkpoint_every", "1", "--out", str(out)]
-    crashed = run("--steps", "1", "--export=", *flags, code=CRASHING_DIGITS, check=False)
-    assert crashed.returncode != 0 and "crashed after generator iteration 1" in crashed.stderr
-    backup = sorted(os.listdir(out / "checkpoints"))
+             "1", "--num_samples", "20", "--lr", "2e-4", "--checkpoint_every", "1",
+             "--eval_every", "1", "--out", str(out)]
+    run("experiments/digits.py", "--steps", "1", "--export=", *flags)
     export = ["--export", str(out / "saved")] if HAS_TF else ["--export="]
-    resumed = run("experiments/digits.py", "--steps", "2", "--eval_every", "1", *export, *flags)
-    return out, backup, resumed, keras.saving.load_model(out / "gan.keras")
+    resumed = run("experiments/digits.py", "--steps", "2", *export, *flags)
+    return out, resumed, keras.saving.load_model(out / "gan.keras")
 
 
-def test_digits_resumes_from_its_checkpoint(digits_run):
-    out, backup, _, gan = digits_run
-    assert backup == ["latest.weights.h5", "training_metadata.json"]
+def test_digits_continues_a_finished_run(digits_run):
+    out, _, gan = digits_run
     metrics = read_json(out / "metrics.json")
     assert metrics["generator_iterations"] == 2
-    # The W-estimate curve only saw the generator iteration trained after the restore.
-    assert metrics["logs"]["iterations"] == [2]
-    # A finished run deletes its backup, so rerunning a finished run starts from scratch.
-    assert not (out / "checkpoints").exists()
+    # The whole history, from both invocations.
+    assert metrics["logs"]["iterations"] == [1, 2]
+    assert [e["iteration"] for e in metrics["evaluations"]] == [1, 2]
+    # The last checkpoint stays, so a larger --steps can continue again.
+    assert [c.split(".")[0] for c in os.listdir(out / "checkpoints")] == ["ckpt-000000004"]
+    assert read_json(out / "run.json")["complete"] is True
     assert int(to_numpy(gan.generator_iterations)) == 2
-    # digits.py's n_critic is 2: 2 critic iterations before the crash, 2 after.
+    # digits.py's n_critic is 2: 2 critic iterations in each invocation.
     assert int(to_numpy(gan.critic_optimizer.iterations)) == 4
     assert int(to_numpy(gan.generator_optimizer.iterations)) == 2
 
 
 def test_digits_outputs(digits_run):
-    out, _, resumed, gan = digits_run
+    out, resumed, gan = digits_run
     assert "2 generator iterations" in resumed.stdout
 
     samples = np.load(out / "samples.npy")
@@ -196,8 +175,7 @@ def test_digits_outputs(digits_run):
     assert digits["n"] == 20
     assert {"score", "fd", "real_score", "real_fd", "noise_score", "noise_fd"} <= set(digits)
     assert 1 <= digits["score"] <= 10 and 1 <= digits["real_score"] <= 10
-    assert [e["iteration"] for e in metrics["evaluations"]] == [2]
-    assert 1 <= metrics["evaluations"][0]["score"] <= 10 and metrics["evaluations"][0]["fd"] > 0
+    assert 1 <= metrics["evaluations"][-1]["score"] <= 10 and metrics["evaluations"][-1]["fd"] > 0
     assert metrics["config"]["lr"] == 2e-4
     assert float(to_numpy(gan.generator_optimizer.learning_rate)) == pytest.approx(2e-4)
     assert float(to_numpy(gan.critic_optimizer.learning_rate)) == pytest.approx(4e-4)  # --critic_lr default
@@ -206,8 +184,8 @@ def test_digits_outputs(digits_run):
     }
 
     # SampleGrid's default 64 images (not --num_samples) in an 8×8 grid of 32×32, ×2.
-    # The crash came before SampleGrid's turn at iteration 1: only the resumed run's grids.
-    assert sorted(f for f in os.listdir(out) if f.startswith("samples_")) == ["samples_0000002.png"]
+    grids = sorted(f for f in os.listdir(out) if f.startswith("samples_"))
+    assert grids == ["samples_0000001.png", "samples_0000002.png"]
     side = (8 * 33 + 1) * 2
     assert assert_png(out / "samples.png", mode="L").shape == (side, side)
     assert_png(out / "w_estimate.png")

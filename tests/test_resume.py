@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import kwgan
-from kwgan.errors import NonFiniteLossError
+from kwgan.errors import DataError
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -216,7 +216,7 @@ def test_nan_guard_keeps_the_last_good_checkpoint(tiny_gan, tmp_path):
 
     gan = tiny_gan()
     gan.compile("wgan-gp")
-    with pytest.raises(NonFiniteLossError, match="generator iteration 2: d_loss = nan"):
+    with pytest.raises(DataError, match="generator iteration 2 holds 16 NaN"):
         gan.fit(
             Batches(), shuffle=False, verbose=0,
             callbacks=[kwgan.checkpoint.Checkpoint(tmp_path, every=5)],
@@ -226,3 +226,19 @@ def test_nan_guard_keeps_the_last_good_checkpoint(tiny_gan, tmp_path):
     state = kwgan.checkpoint.restore(tmp_path, restored)
     assert state["fit_steps"] == 5
     assert all(np.isfinite(keras.ops.convert_to_numpy(v)).all() for v in restored.variables)
+
+
+def test_run_records_flags_and_what_may_change(tmp_path):
+    config = {"steps": 10, "seed": 0, "max_minutes": None}
+    with kwgan.run.Run(tmp_path, config, free=["max_minutes"]) as run:
+        assert not run.already_complete()
+        run.complete(10)
+    with kwgan.run.Run(tmp_path, {**config, "max_minutes": 5.0}, free=["max_minutes"]) as run:
+        assert run.already_complete()
+    with kwgan.run.Run(tmp_path, {**config, "steps": 20}) as run:
+        assert not run.already_complete() and run.previous["generator_iterations"] == 10
+    with pytest.raises(kwgan.errors.ResumeError, match="--steps 20 → 30"):
+        kwgan.run.Run(tmp_path, {**config, "steps": 30}, target_may_grow=False).__enter__()
+    with pytest.raises(kwgan.errors.ResumeError, match="is not a kwgan run record"):
+        (tmp_path / "run.json").write_text('{"config": ')  # truncated
+        kwgan.run.Run(tmp_path, config).__enter__()

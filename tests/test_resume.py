@@ -242,3 +242,14 @@ def test_run_records_flags_and_what_may_change(tmp_path):
     with pytest.raises(kwgan.errors.ResumeError, match="is not a kwgan run record"):
         (tmp_path / "run.json").write_text('{"config": ')  # truncated
         kwgan.run.Run(tmp_path, config).__enter__()
+
+
+def test_a_checkpoint_damaged_after_it_was_written_is_named(tiny_gan, tmp_path):
+    gan = tiny_gan()
+    gan.compile("wgan-gp")
+    path = kwgan.checkpoint.save(tmp_path, gan)
+    weights = Path(path) / kwgan.checkpoint.WEIGHTS_FILE
+    weights.write_bytes(weights.read_bytes()[:1000])  # truncated behind kwgan's back
+    with pytest.raises(kwgan.errors.ResumeError, match=f"Checkpoint {path} cannot be read"):
+        kwgan.checkpoint.restore(tmp_path, gan)
+    assert weights.exists()  # named, not deleted

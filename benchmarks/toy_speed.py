@@ -18,6 +18,7 @@ flags.DEFINE_integer("warmup", 4, "Untimed generator iterations (tracing, compil
 flags.DEFINE_integer("batch_size", 256, "Batch size.")
 flags.DEFINE_integer("dim", 512, "MLP width.")
 flags.DEFINE_enum("objective", "wgan-gp", ["wgan", "wgan-gp", "dcgan", "lsgan"], "Objective.")
+flags.DEFINE_boolean("terminate_on_nan", True, "GAN.fit's NaN guard, which reads every step's losses on the host.")
 FLAGS = flags.FLAGS
 
 
@@ -32,7 +33,7 @@ def main(argv):
         kwgan.architectures.toy_critic(dim=FLAGS.dim),
         seed=0,
     )
-    gan.compile(FLAGS.objective, warmup=False)
+    gan.compile(FLAGS.objective, warmup=False, terminate_on_nan=FLAGS.terminate_on_nan)
     data = kwgan.data.toy("8gaussians", FLAGS.batch_size, steps_per_epoch=gan.steps_for(FLAGS.warmup))
     gan.fit(data, epochs=1, verbose=0)
     steps = gan.steps_for(FLAGS.iterations)
@@ -45,6 +46,7 @@ def main(argv):
         "objective": FLAGS.objective,
         "batch_size": FLAGS.batch_size,
         "dim": FLAGS.dim,
+        "terminate_on_nan": FLAGS.terminate_on_nan,
         "seconds_per_generator_iteration": round(seconds, 4),
         "generator_iterations_per_second": round(1 / seconds, 2),
     }))

@@ -1,12 +1,12 @@
 """Generator iterations per second of WGAN-GP on an image architecture, current backend.
 
-The default workload is the one `../shared/peers/torch_wgangp_dcgan64.py` times: the WGAN-GP
+The default workload is the one the plain-PyTorch peer (`torch_wgangp_dcgan64.py`) times: the WGAN-GP
 paper's DCGAN 64×64 (dim 64, 5×5 kernels, layer norm in the critic), batch 64, 5 critic
 iterations with the gradient penalty per generator iteration, on synthetic data (the input
 pipeline is not part of the measurement). Run it beside the peer on the same machine:
 
     KERAS_BACKEND=jax python benchmarks/image_speed.py --iterations 10
-    python ../shared/peers/torch_wgangp_dcgan64.py --device cpu --iters 10
+    python PEER/torch_wgangp_dcgan64.py --device cpu --iters 10
 
 `--arch cifar-dcgan --image_size 32 --channels 1 --dim 32` times the digits network at width
 32 (the README's speed table; the quickstart itself now uses a width-16 critic and batch 32).

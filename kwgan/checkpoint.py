@@ -25,7 +25,7 @@ from collections.abc import Mapping
 
 import keras
 
-from kwgan.errors import ResumeError
+from kwgan.errors import ResumeError, check_positive_int
 
 WEIGHTS_FILE = "gan.weights.h5"
 STATE_FILE = "state.json"
@@ -121,9 +121,8 @@ class Checkpoint(keras.callbacks.Callback):
 
     def __init__(self, directory: str | os.PathLike, every: int, callbacks: Mapping = ()):
         super().__init__()
-        if isinstance(every, bool) or not isinstance(every, int) or every <= 0:
-            raise ValueError(f"every must be a positive integer, got {every!r}.")
-        self.directory, self.every, self.callbacks = os.fspath(directory), every, callbacks
+        self.every = check_positive_int(every, "every")
+        self.directory, self.callbacks = os.fspath(directory), callbacks
 
     def on_train_begin(self, logs=None):
         self._step = fit_steps(self.model)

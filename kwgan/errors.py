@@ -8,6 +8,8 @@ Command-line scripts print a `KwganError` as one line on stderr and exit non-zer
 
 from __future__ import annotations
 
+import numbers
+
 
 class KwganError(Exception):
     """An expected failure whose message names what was wrong and what to do."""
@@ -49,3 +51,12 @@ class NonFiniteLossError(KwganError, FloatingPointError):
 class TensorFlowMissingError(KwganError, ImportError):
     """TensorFlow is needed (tf.data, tensorflow-datasets, SavedModel export or serving)
     but not installed; an ImportError too, so guards around optional imports keep working."""
+
+
+def check_positive_int(value: object, name: str) -> int:
+    """`value` as an int if it is a positive integer (not a bool), else a `ConfigError`
+    naming `name`: the one check behind every count kwgan takes (batch sizes, intervals,
+    critic steps)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ConfigError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)

@@ -1,16 +1,16 @@
 """`GAN`: a `keras.Model` that trains a generator against a critic with `fit`.
 
-Everything that does not depend on the backend lives here: construction and validation of
-the two networks, `compile` with the papers' defaults, the critic schedule, the losses and
-logs, noise, serialisation. The gradient plumbing (the penalty's input gradient, applying
-two optimizers, threading state and seeds through a jitted step) sits in one small file per
-backend under `kwgan/backend/`, mixed in the way Keras mixes in its own trainers.
+This module holds the model-level concerns: construction and validation of the two networks,
+`compile` with the papers' defaults, `fit`'s guard, sampling and serialisation. The training
+step is split the way Keras splits its own: its backend-neutral pieces (batches, noise,
+losses, logs, the critic schedule) in `kwgan.trainer.Trainer`, and the gradient plumbing
+(the penalty's input gradient, applying two optimizers, threading state and seeds through a
+jitted step) in one small file per backend under `kwgan/backend/`, mixed in as Keras mixes
+in its trainers.
 
 One `train_step` is one *critic* iteration on one fresh real batch, followed — when the
-schedule says the critic has had its `n_critic` iterations — by one generator iteration on
-fresh noise. So every critic iteration sees new data, as in both reference implementations
-(the keras.io example reuses one batch n times), and `fit`'s steps count real batches, like
-the WGAN repo's epochs. `generator_iterations` counts what the papers count.
+schedule says so — by one generator iteration (`kwgan/trainer.py` has the step's
+backend-neutral pieces). `generator_iterations` counts what the papers count.
 
 Conditional models follow the CIFAR-10 ResNet of the WGAN-GP reference (`gan_cifar_resnet.py`):
 a generator taking `[noise, labels]` (conditional batch norm), trained on `(images, labels)`
@@ -91,12 +91,14 @@ class GAN(GANTrainer, keras.Model):
             self.conditional, self.critic_takes_labels,
         )
         self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
-        self.generator_iterations = self._counter("generator_iterations", "int32")
-        self.critic_cycle_step = self._counter("critic_cycle_step", "int32")
-        self.last_generator_loss = self._counter("last_generator_loss", "float32")
+        self.generator_iterations = self._state_variable("generator_iterations", "int32")
+        self.critic_cycle_step = self._state_variable("critic_cycle_step", "int32")
+        self.last_generator_loss = self._state_variable("last_generator_loss", "float32")
         self.built = True
 
-    def _counter(self, name: str, dtype: str) -> keras.Variable:
+    def _state_variable(self, name: str, dtype: str) -> keras.Variable:
+        """A zero-initialised scalar of the training state (counters, the last generator
+        loss), saved with the model and threaded through the jitted step on JAX."""
         return self.add_weight(
             shape=(), dtype=dtype, initializer="zeros", trainable=False, name=name
         )
@@ -145,6 +147,9 @@ class GAN(GANTrainer, keras.Model):
                 `kwgan.errors.NonFiniteLossError` (`kwgan.callbacks.TerminateOnNonFinite`),
                 so a diverged run never trains on, checkpoints or exports NaN weights. It
                 reads each step's losses on the host (one device sync per step).
+            **kwargs: to `keras.Model.compile`, e.g. `steps_per_execution=k`, which runs k
+                steps per call on TensorFlow and JAX (callbacks still see every generator
+                iteration, via the logged counter); Keras refuses k > 1 on torch.
         """
         objective = objectives_lib.get(objective)
         gp_weight = objective.gp_weight if gp_weight is None else float(gp_weight)
@@ -154,7 +159,7 @@ class GAN(GANTrainer, keras.Model):
         if schedule is None:
             steps = objective.critic_steps if critic_steps is None else critic_steps
             warm = objective.warmup if warmup is None else warmup
-            schedule = CriticSchedule(steps, warmup_steps=100 if warm else 0)
+            schedule = CriticSchedule.wgan(steps) if warm else CriticSchedule(steps)
         elif critic_steps is not None or warmup is not None:
             raise ConfigError("Pass either `schedule` or `critic_steps`/`warmup`, not both.")
         if gp_weight and jit_compile is True and keras.backend.backend() == "torch":
@@ -184,7 +189,7 @@ class GAN(GANTrainer, keras.Model):
             lambda v: d_opt if id(v) in critic_ids else g_opt
         )
         # Both optimizers travel in `self.optimizer`: on JAX only its variables are part
-        # of the jitted state (keras3-gan-notes B.1), and checkpoints save it whole.
+        # of the jitted state (`keras/src/backend/jax/trainer.py` threads no other state), and checkpoints save it whole.
         # No automatic loss scaling: it would wrap the MultiOptimizer, whose sub-optimizers
         # this class applies directly. The penalty is computed in float32 (penalties.py),
         # which is what makes bfloat16 policies safe; float16 would need scaling per tape.
@@ -278,126 +283,6 @@ class GAN(GANTrainer, keras.Model):
         images = self.generator.predict(inputs, batch_size=batch_size, verbose=0)
         return np.asarray(images, "float32")
 
-    # -- pieces of a training step shared by every backend ----------------------------
-
-    def real_batch(self, data):
-        """`(samples, labels, data_logs)` of a batch, validated against the networks; labels
-        are int32 of shape (batch,) for a conditional model and `None` otherwise, and
-        `data_logs` counts the batch's NaN/Inf values and, for a conditional model, its
-        labels outside [0, num_classes)."""
-        labels = None
-        if isinstance(data, (tuple, list)):
-            data, labels = data[0], (data[1] if len(data) > 1 else None)
-        if isinstance(data, dict):
-            raise DataError(
-                "GAN.fit expects batches of samples (or (samples, labels) tuples), "
-                f"got a dict with keys {sorted(data)}."
-            )
-        shape = tuple(data.shape[1:])
-        if len(shape) != len(self.data_shape) or any(
-            d is not None and e is not None and d != e for d, e in zip(shape, self.data_shape)
-        ):
-            raise DataError(
-                f"Real batches have sample shape {shape} but the generator produces "
-                f"{self.data_shape}: resize the data or build the generator for this shape."
-            )
-        dtype = keras.backend.standardize_dtype(data.dtype)
-        if "float" not in dtype:
-            raise DataError(
-                f"Real batches must be floating point (e.g. images scaled to [-1, 1]); "
-                f"got dtype {dtype}. Convert with `x.astype('float32') / 127.5 - 1`."
-            )
-        labels, data_logs = self._real_labels(labels)
-        # Counted, not trusted to propagate: TensorFlow's oneDNN ReLU maps NaN to 0, so NaN
-        # pixels could train silently. `TerminateOnNonFinite` raises on the count.
-        data_logs["non_finite_inputs"] = ops.sum(ops.cast(ops.logical_not(ops.isfinite(data)), "int32"))
-        return ops.cast(data, self.compute_dtype), labels, data_logs
-
-    def _real_labels(self, labels):
-        """Validated int32 labels and `{"label_errors": count}` of those outside
-        [0, num_classes). Those are replaced by 0 so that no backend fails obscurely (or, on
-        JAX, trains silently on garbage); `TerminateOnNonFinite` raises on the count."""
-        if self.num_classes is None:
-            return None, {}
-        if labels is None:
-            raise DataError(
-                "This GAN is conditional (its generator takes [noise, labels]), so it trains "
-                "on (images, labels) batches; got images only. Load labelled data, e.g. "
-                "kwgan.data.images('mnist', with_labels=True)."
-            )
-        dtype = keras.backend.standardize_dtype(labels.dtype)
-        if "int" not in dtype or len(labels.shape) > 2 or (len(labels.shape) == 2 and labels.shape[1] != 1):
-            raise DataError(
-                f"Labels must be integer class ids of shape (batch,) or (batch, 1); got "
-                f"dtype {dtype} and shape {tuple(labels.shape)}."
-            )
-        labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
-        valid = ops.logical_and(labels >= 0, labels < self.num_classes)
-        errors = ops.sum(ops.cast(ops.logical_not(valid), "int32"))
-        return ops.where(valid, labels, 0), {"label_errors": errors}
-
-    def noise(self, batch_size):
-        """Fresh generator input, N(0, I)."""
-        return keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
-
-    def fake_labels(self, batch_size):
-        """Uniform class ids for a generator iteration (`None` when unconditional)."""
-        if self.num_classes is None:
-            return None
-        return keras.random.randint((batch_size,), 0, self.num_classes, dtype="int32", seed=self.seed_generator)
-
-    def generator_inputs(self, noise, labels):
-        return [noise, labels] if self.conditional else noise
-
-    def critic_inputs(self, samples, labels):
-        return [samples, labels] if self.critic_takes_labels else samples
-
-    def scores(self, critic_output):
-        """The critic's scores, without an AC-GAN head's class logits."""
-        return critic_output[0] if self.acgan else critic_output
-
-    def interpolation_weights(self, batch_size):
-        return penalties.interpolation_weights(
-            batch_size, len(self.data_shape) + 1, seed=self.seed_generator
-        )
-
-    def critic_loss(self, real_output, fake_output, input_gradients=None, labels=None):
-        """The critic's total loss and its logs; `input_gradients` is ∇D(x̂) if penalised,
-        `labels` the real batch's classes (for an AC-GAN head)."""
-        real_scores = ops.cast(self.scores(real_output), "float32")
-        fake_scores = ops.cast(self.scores(fake_output), "float32")
-        loss = self.objective.critic_loss(real_scores, fake_scores)
-        logs = {}
-        if self.objective.name.startswith("wgan"):
-            logs["w_estimate"] = ops.mean(real_scores) - ops.mean(fake_scores)
-        if input_gradients is not None:
-            gp = penalties.gradient_penalty(input_gradients, self.penalty)
-            loss = loss + self.gp_weight * gp
-            logs["gp"] = gp
-        if self.acgan:
-            logits = ops.cast(real_output[1], "float32")
-            ac_loss = _cross_entropy(labels, logits)
-            loss = loss + self.acgan_weight * ac_loss
-            logs["ac_loss"] = ac_loss
-            logs["ac_accuracy"] = ops.mean(
-                ops.cast(ops.equal(ops.cast(ops.argmax(logits, axis=-1), "int32"), labels), "float32")
-            )
-        return loss, {"d_loss": loss, **logs}
-
-    def generator_loss(self, fake_output, labels=None):
-        """The generator's loss; `labels` are the classes its fakes were asked for."""
-        loss = self.objective.generator_loss(ops.cast(self.scores(fake_output), "float32"))
-        if self.acgan:
-            logits = ops.cast(fake_output[1], "float32")
-            loss = loss + self.acgan_generator_weight * _cross_entropy(labels, logits)
-        return loss
-
-    def schedule_step(self, cycle_step, generator_iteration):
-        """After one critic iteration: (is a generator iteration due?, new cycle step)."""
-        cycle_step = cycle_step + 1
-        due = cycle_step >= self.schedule.critic_steps_at(generator_iteration)
-        return due, ops.where(due, 0, cycle_step)
-
     # -- serialisation ------------------------------------------------------------------
 
     def _own_saved_variables(self) -> list:
@@ -461,12 +346,6 @@ class GAN(GANTrainer, keras.Model):
         for key in ("generator_optimizer", "critic_optimizer", "schedule"):
             config[key] = keras.saving.deserialize_keras_object(config[key])
         self.compile(**config)
-
-
-def _cross_entropy(labels, logits):
-    return ops.mean(
-        keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
-    )
 
 
 def _count_inputs(model: keras.layers.Layer) -> int:

@@ -1,9 +1,12 @@
 """The four adversarial objectives and the papers' defaults for each.
 
-Every objective is a pair of `keras.ops` functions of critic scores (so one definition
-serves all backends) plus the hyperparameters the papers trained it with. Sources are the
-reference code's exact formulas (`gan_64x64.py`, papers.md §2.8) and Algorithm 1 of each
-paper:
+Every loss term lives here, each a `keras.ops` function of critic scores or logits (so one
+definition serves all backends): each objective's critic and generator losses, what its
+critic iteration logs, and the AC-GAN head's cross-entropy; the trainer only combines them
+(the gradient penalty, a regulariser of the critic's input gradients, is in
+`kwgan.penalties`). Each objective also carries the hyperparameters the papers trained it
+with. Sources are the reference code's exact formulas (`gan_64x64.py`, the `gen_cost` and
+`disc_cost` of each `MODE`) and Algorithm 1 of each paper:
 
 | objective | critic loss | generator loss | optimizer | critic steps | regulariser |
 |---|---|---|---|---|---|
@@ -26,36 +29,38 @@ from keras import ops
 from kwgan.errors import ConfigError
 
 
-def _adam(learning_rate: float, beta_1: float, beta_2: float) -> keras.optimizers.Optimizer:
-    return keras.optimizers.Adam(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=1e-8)
-
-
-def _rmsprop(learning_rate: float, beta_1: float | None = None) -> keras.optimizers.Optimizer:
-    if beta_1 is not None:
-        raise ConfigError(f"beta_1={beta_1} applies to Adam; this objective trains with RMSProp.")
-    return keras.optimizers.RMSprop(learning_rate, rho=0.99, epsilon=1e-8)
-
-
 @dataclasses.dataclass(frozen=True)
 class Objective:
-    """An adversarial objective: losses of critic scores plus the papers' defaults.
+    """An adversarial objective: every loss term of critic scores, what it logs, and the
+    papers' defaults.
 
     Attributes:
         name: registry name.
         critic_steps: critic iterations per generator iteration.
+        learning_rate: both optimizers' learning rate.
+        adam: whether the papers train it with Adam (β = (`beta_1`, `beta_2`), so
+            `optimizers(beta_1=...)` applies), else RMSProp.
         gp_weight: λ of the gradient penalty; 0 means no penalty.
         clip_value: weight-clipping box; `None` means no clipping.
         warmup: whether the WGAN repo's schedule (100 critic iterations for the first 25
             generator iterations and every 500th) is on by default.
-        adam: whether the papers train it with Adam (so `optimizers(beta_1=...)` applies).
     """
 
     name: str
     critic_steps: int
+    learning_rate: float
+    adam: bool = False
+    beta_1: float = 0.0
+    beta_2: float = 0.9
     gp_weight: float = 0.0
     clip_value: float | None = None
     warmup: bool = False
-    adam: bool = False
+
+    @property
+    def wasserstein(self) -> bool:
+        """Whether the critic estimates a Wasserstein distance, so that mean D(real) − mean
+        D(fake) means something (the WGAN paper's Fig. 3 curve)."""
+        return False
 
     def critic_loss(self, real_scores, fake_scores):
         """The critic's loss without any penalty (a scalar)."""
@@ -64,6 +69,12 @@ class Objective:
     def generator_loss(self, fake_scores):
         """The generator's loss (a scalar)."""
         raise NotImplementedError
+
+    def logs(self, real_scores, fake_scores) -> dict:
+        """What a critic iteration logs beside its loss: the W estimate where it is one."""
+        if not self.wasserstein:
+            return {}
+        return {"w_estimate": ops.mean(real_scores) - ops.mean(fake_scores)}
 
     def optimizers(
         self, beta_1: float | None = None
@@ -74,23 +85,36 @@ class Objective:
         (Algorithm 1 and the later `gan_64x64.py`: 0; `gan_toy.py`, `gan_cifar.py`,
         `gan_mnist.py` and the paper's Appendix E: 0.5).
         """
-        raise NotImplementedError
+        if not self.adam:
+            if beta_1 is not None:
+                raise ConfigError(
+                    f"beta_1={beta_1} applies to Adam; {self.name} trains with RMSProp."
+                )
+            return _rmsprop(self.learning_rate), _rmsprop(self.learning_rate)
+        beta_1 = self.beta_1 if beta_1 is None else beta_1
+        return tuple(_adam(self.learning_rate, beta_1, self.beta_2) for _ in range(2))
+
+
+def _adam(learning_rate: float, beta_1: float, beta_2: float) -> keras.optimizers.Optimizer:
+    return keras.optimizers.Adam(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=1e-8)
+
+
+def _rmsprop(learning_rate: float) -> keras.optimizers.Optimizer:
+    return keras.optimizers.RMSprop(learning_rate, rho=0.99, epsilon=1e-8)
 
 
 class Wasserstein(Objective):
     """E D(x̃) − E D(x) for the critic, −E D(x̃) for the generator (both WGAN papers)."""
+
+    @property
+    def wasserstein(self) -> bool:
+        return True
 
     def critic_loss(self, real_scores, fake_scores):
         return ops.mean(fake_scores) - ops.mean(real_scores)
 
     def generator_loss(self, fake_scores):
         return -ops.mean(fake_scores)
-
-    def optimizers(self, beta_1=None):
-        if self.gp_weight:
-            beta_1 = 0.0 if beta_1 is None else beta_1
-            return _adam(1e-4, beta_1, 0.9), _adam(1e-4, beta_1, 0.9)
-        return _rmsprop(5e-5, beta_1), _rmsprop(5e-5, beta_1)
 
 
 class NonSaturating(Objective):
@@ -102,10 +126,6 @@ class NonSaturating(Objective):
     def generator_loss(self, fake_scores):
         return ops.mean(ops.softplus(-fake_scores))
 
-    def optimizers(self, beta_1=None):
-        beta_1 = 0.5 if beta_1 is None else beta_1
-        return _adam(2e-4, beta_1, 0.999), _adam(2e-4, beta_1, 0.999)
-
 
 class LeastSquares(Objective):
     """LSGAN with targets 1 (real) and 0 (fake), as in the WGAN-GP reference's `lsgan` mode."""
@@ -116,15 +136,32 @@ class LeastSquares(Objective):
     def generator_loss(self, fake_scores):
         return ops.mean(ops.square(fake_scores - 1.0))
 
-    def optimizers(self, beta_1=None):
-        return _rmsprop(1e-4, beta_1), _rmsprop(1e-4, beta_1)
+
+def acgan_loss(labels, logits):
+    """An AC-GAN head's term: the mean cross-entropy of its class logits against the labels
+    (`gan_cifar_resnet.py`: `ACGAN_SCALE` × it on real images for the critic,
+    `ACGAN_SCALE_G` × it on the fakes for the generator; the weights are `GAN.compile`'s)."""
+    return ops.mean(
+        keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+    )
+
+
+def acgan_accuracy(labels, logits):
+    """How often the AC-GAN head's most likely class is the label (logged on real images)."""
+    predicted = ops.cast(ops.argmax(logits, axis=-1), "int32")
+    return ops.mean(ops.cast(ops.equal(predicted, labels), "float32"))
 
 
 OBJECTIVES: dict[str, Objective] = {
-    "wgan": Wasserstein("wgan", critic_steps=5, clip_value=0.01, warmup=True),
-    "wgan-gp": Wasserstein("wgan-gp", critic_steps=5, gp_weight=10.0, adam=True),
-    "dcgan": NonSaturating("dcgan", critic_steps=1, adam=True),
-    "lsgan": LeastSquares("lsgan", critic_steps=1),
+    "wgan": Wasserstein("wgan", critic_steps=5, learning_rate=5e-5, clip_value=0.01, warmup=True),
+    "wgan-gp": Wasserstein(
+        "wgan-gp", critic_steps=5, learning_rate=1e-4, adam=True, beta_1=0.0, beta_2=0.9,
+        gp_weight=10.0,
+    ),
+    "dcgan": NonSaturating(
+        "dcgan", critic_steps=1, learning_rate=2e-4, adam=True, beta_1=0.5, beta_2=0.999
+    ),
+    "lsgan": LeastSquares("lsgan", critic_steps=1, learning_rate=1e-4),
 }
 
 

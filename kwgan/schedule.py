@@ -6,17 +6,19 @@ iterations and before every 500th, so the critic starts, and regularly returns, 
 optimum; otherwise it uses `critic_steps` (5). `CriticSchedule` reproduces that, with the
 warm-up switchable off for the other objectives.
 
-The schedule is evaluated inside the compiled train step (the generator-iteration counter is
-a tensor there), so `critic_steps_at` is written in `keras.ops`; `total_critic_steps` is its
-plain-Python twin used to size `fit` in generator iterations.
+The rule is written once, in `critic_steps_at`, with `keras.ops`: the compiled train step
+evaluates it on the generator-iteration counter (a tensor there), and `steps_before` and
+`total_critic_steps`, which size `fit` in generator iterations, evaluate it eagerly on an
+array of iteration numbers.
 """
 
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
-from kwgan.errors import ConfigError
+from kwgan.errors import ConfigError, check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="kwgan")
@@ -37,13 +39,9 @@ class CriticSchedule:
         warmup_iterations: int = 25,
         warmup_every: int = 500,
     ):
-        for name, value in (
-            ("critic_steps", critic_steps),
-            ("warmup_iterations", warmup_iterations),
-            ("warmup_every", warmup_every),
-        ):
-            if int(value) != value or value <= 0:
-                raise ConfigError(f"{name} must be a positive integer, got {value!r}.")
+        check_positive_int(critic_steps, "critic_steps")
+        check_positive_int(warmup_iterations, "warmup_iterations")
+        check_positive_int(warmup_every, "warmup_every")
         if int(warmup_steps) != warmup_steps or warmup_steps < 0:
             raise ConfigError(f"warmup_steps must be a non-negative integer, got {warmup_steps!r}.")
         self.critic_steps = int(critic_steps)
@@ -63,22 +61,23 @@ class CriticSchedule:
         )
 
     def critic_steps_at(self, generator_iteration):
-        """Critic iterations before generator iteration `generator_iteration` (a tensor)."""
+        """Critic iterations before generator iteration `generator_iteration` (a tensor, or
+        an array of iterations)."""
+        steps = ops.full_like(generator_iteration, self.critic_steps, "int32")
         if not self.warmup_steps:
-            return ops.convert_to_tensor(self.critic_steps, "int32")
-        return ops.where(
-            self._is_warmup(generator_iteration), self.warmup_steps, self.critic_steps
-        )
+            return steps
+        return ops.where(self._is_warmup(generator_iteration), self.warmup_steps, steps)
 
     def steps_before(self, generator_iteration: int) -> int:
-        """Plain-Python `critic_steps_at` for one generator iteration."""
-        g = int(generator_iteration)
-        warm = self.warmup_steps and (g < self.warmup_iterations or g % self.warmup_every == 0)
-        return self.warmup_steps if warm else self.critic_steps
+        """`critic_steps_at` for one generator iteration, as a Python int."""
+        return self.total_critic_steps(1, start=generator_iteration)
 
     def total_critic_steps(self, generator_iterations: int, start: int = 0) -> int:
         """Critic iterations (= `fit` steps) that train generator iterations [start, start + n)."""
-        return sum(self.steps_before(g) for g in range(start, start + generator_iterations))
+        if generator_iterations <= 0:
+            return 0
+        iterations = np.arange(start, start + generator_iterations, dtype="int64")
+        return int(ops.convert_to_numpy(ops.sum(self.critic_steps_at(iterations))))
 
     def get_config(self) -> dict:
         return {

@@ -34,14 +34,14 @@ def shapes_only():
 @pytest.mark.parametrize(
     "name, options, generator_params, critic_params",
     [
-        # papers.md §1.4, WGAN repo at 64×64×3, nz 100, ngf = ndf = 64 (MLPs 512).
+        # WGAN repo (models/dcgan.py, mlp.py) at 64×64×3, nz 100, ngf = ndf = 64 (MLPs 512).
         ("wgan-dcgan", {"objective": "wgan"}, 3_576_704, 2_765_568),
         ("wgan-dcgan-nobn", {"objective": "wgan"}, 3_574_784, 2_765_568),
         ("wgan-dcgan", {"objective": "wgan-gp"}, 3_576_704, 2_765_568),  # LN in place of BN
         # By hand: one extra layer adds a 3×3 64→64 conv without bias and a BN to each.
         ("wgan-dcgan", {"n_extra_layers": 1}, 3_576_704 + 36_992, 2_765_568 + 36_992),
         ("wgan-mlp", {}, 6_880_768, 6_817_793),
-        # papers.md §2.8, gan_64x64.py DCGAN: per-channel norm in G and D (BN or the LN).
+        # gan_64x64.py DCGANGenerator/DCGANDiscriminator: per-channel norm in G and D (BN or the LN).
         ("dcgan", {"objective": "wgan-gp"}, 5_364_739, 4_316_545),
         ("dcgan", {"objective": "dcgan"}, 5_364_739, 4_316_545),
         # No norm: minus 2·(512+256+128+64) in G and 2·(128+256+512) in D.
@@ -54,7 +54,7 @@ def shapes_only():
         # 476,160 + 119,296 + 128 + 1,731; D 1,792 + 119,296 + 476,160 + 1,902,592 + 4,983,808
         # + 8,193.
         ("good-resnet", {}, 8_540_483, 7_491_841),
-        # papers.md §2.7, gan_cifar_resnet.py at DIM 128.
+        # gan_cifar_resnet.py Generator/Discriminator at DIM 128.
         ("cifar-resnet", {}, 1_204_483, 1_053_825),
         ("cifar-resnet", {"conditional": True, "acgan": True}, 1_218_307, 1_055_115),
         # By hand, gan_mnist.py at DIM 64: G 128·4096+4096, 256·128·25+128, 128·64·25+64,

@@ -309,3 +309,28 @@ def test_steps_for_mid_cycle_edge_cases(tiny_gan):
     assert gan.steps_for(1) == 1 and gan.steps_for(3) == 1 + 2 + 2
     gan.fit(toy_data(1), verbose=0)
     assert counter(gan.generator_iterations) == 1 and counter(gan.critic_cycle_step) == 0
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() == "torch", reason="Keras runs one step per call on torch"
+)
+@pytest.mark.parametrize("k", [1, 3, 5])
+@pytest.mark.parametrize("warmup", [False, True])
+def test_generator_iterations_counted_once_with_steps_per_execution(tiny_gan, k, warmup):
+    """One `on_generator_iteration_end` per generator iteration, in order, whatever the
+    number of steps Keras runs per call (the warm-up makes iterations of 100 steps and of
+    5 alternate, so several may end within one call, or none)."""
+    schedule = kwgan.CriticSchedule(5, warmup_steps=7, warmup_iterations=2, warmup_every=4)
+    gan = tiny_gan()
+    gan.compile("wgan-gp", steps_per_execution=k,
+                **({"schedule": schedule} if warmup else {"critic_steps": 2}))
+    history = kwgan.callbacks.LossHistory()
+    steps = 60
+    gan.fit(kwgan.data.toy("8gaussians", 8, steps_per_epoch=steps), callbacks=[history],
+            shuffle=False, verbose=0)
+    done = int(to_numpy(gan.generator_iterations))
+    expected = (steps // 2) if not warmup else next(
+        n for n in range(steps + 1) if schedule.total_critic_steps(n + 1) > steps
+    )
+    assert done == expected
+    assert history.iterations == list(range(1, done + 1))

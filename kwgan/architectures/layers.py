@@ -28,7 +28,9 @@ from keras import ops
 NORMS = ("batch", "layer", None)
 """Normalisation kinds accepted by `normalize` and by the builders' `norm` arguments."""
 
-BN_EPSILON = 1e-5  # tflib's fused and non-fused batch norm, and PyTorch's BatchNorm2d
+# ε of every norm here: tflib's fused and non-fused batch norm and its layer norm
+# (tflib/ops/layernorm.py), and PyTorch's BatchNorm2d.
+NORM_EPSILON = 1e-5
 BN_MOMENTUM = 0.9  # PyTorch's running-average rate 0.1. The references never read these stats.
 
 _register = keras.saving.register_keras_serializable(package="kwgan")
@@ -51,7 +53,7 @@ class ChannelLayerNorm(keras.layers.Layer):
 
     def __init__(
         self,
-        epsilon: float = BN_EPSILON,
+        epsilon: float = NORM_EPSILON,
         gamma_initializer: Any = "ones",
         beta_initializer: Any = "zeros",
         **kwargs: Any,
@@ -110,7 +112,7 @@ class ConditionalBatchNorm(keras.layers.Layer):
         self,
         num_classes: int,
         momentum: float = BN_MOMENTUM,
-        epsilon: float = BN_EPSILON,
+        epsilon: float = NORM_EPSILON,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -313,7 +315,7 @@ def normalize(
         return ChannelLayerNorm(gamma_initializer=gamma_initializer, name=name)(x)
     return keras.layers.BatchNormalization(
         momentum=BN_MOMENTUM,
-        epsilon=BN_EPSILON,
+        epsilon=NORM_EPSILON,
         gamma_initializer=gamma_initializer,
         name=name,
     )(x)

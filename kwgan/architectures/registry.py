@@ -66,37 +66,37 @@ from kwgan.architectures.wgan_repo import (
 AUTO = "auto"
 """Default of `build`'s `generator_norm`/`critic_norm`: follow the reference for the objective."""
 
-NormRule = Callable[[str], "str | None"]
+NormRule = Callable[[objectives.Objective], "str | None"]
 
 
-def _batch(objective: str) -> str:
+def _batch(objective: objectives.Objective) -> str:
     """Batch norm in every mode: the generators of the WGAN-GP and WGAN code."""
     return "batch"
 
 
-def _none(objective: str) -> None:
+def _none(objective: objectives.Objective) -> None:
     """No normalisation in any mode."""
     return None
 
 
-def _layer_under_gp(objective: str) -> str:
+def _layer_under_gp(objective: objectives.Objective) -> str:
     """gan_64x64.py `Normalize`: layer norm in the critic under wgan-gp, batch norm otherwise.
 
     Also used for the WGAN repo's DCGAN_D, which always has BN but predates the gradient
     penalty: BN makes the per-example penalty ill-defined, and the WGAN-GP paper replaces it by
     layer norm.
     """
-    return "layer" if objective == "wgan-gp" else "batch"
+    return "layer" if objective.gp_weight else "batch"
 
 
-def _none_under_gp(objective: str) -> str | None:
+def _none_under_gp(objective: objectives.Objective) -> str | None:
     """gan_cifar.py: no critic norm under wgan-gp, batch norm in the wgan and dcgan modes."""
-    return None if objective == "wgan-gp" else "batch"
+    return None if objective.gp_weight else "batch"
 
 
-def _batch_under_clipping(objective: str) -> str | None:
+def _batch_under_clipping(objective: objectives.Objective) -> str | None:
     """gan_mnist.py: batch norm in both networks in the wgan mode only."""
-    return "batch" if objective == "wgan" else None
+    return "batch" if objective.clip_value is not None else None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -269,7 +269,7 @@ def get(name: str) -> Architecture:
         ) from None
 
 
-def _norm(rule: NormRule | None, override: str | None, objective: str, which: str) -> dict:
+def _norm(rule: NormRule | None, override: str | None, objective: objectives.Objective, which: str) -> dict:
     if override == AUTO:
         return {} if rule is None else {"norm": rule(objective)}
     if rule is None:
@@ -283,7 +283,7 @@ def build(
     image_size: int | None = None,
     channels: int | None = None,
     latent_dim: int | None = None,
-    objective: str = "wgan-gp",
+    objective: str | objectives.Objective = "wgan-gp",
     dim: int | None = None,
     generator_dim: int | None = None,
     critic_dim: int | None = None,
@@ -310,10 +310,7 @@ def build(
     architecture cannot produce; TypeError for an option neither builder takes.
     """
     arch = get(name)
-    if objective not in objectives.OBJECTIVES:
-        raise ValueError(
-            f"Unknown objective {objective!r}; choose one of {', '.join(objectives.OBJECTIVES)}."
-        )
+    objective = objectives.get(objective)
     shape = {
         "image_size": arch.image_size if image_size is None else image_size,
         "channels": arch.channels if channels is None else channels,

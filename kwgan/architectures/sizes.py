@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-
-def _check_int(image_size: int) -> None:
-    if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 1:
-        raise ValueError(f"image_size must be a positive int; got {image_size!r}.")
+from kwgan.errors import check_positive_int
 
 
 def halving_plan(image_size: int, *, arch: str) -> list[int]:
@@ -17,7 +14,7 @@ def halving_plan(image_size: int, *, arch: str) -> list[int]:
     that reaches exactly 4 by halving and rounding up: 8, 16, 32, 64, but also 7, 13–14, 25–28.
     Returns e.g. [28, 14, 7, 4] or [64, 32, 16, 8, 4].
     """
-    _check_int(image_size)
+    check_positive_int(image_size, "image_size")
     sizes = [image_size]
     while sizes[-1] > 4:
         sizes.append(-(-sizes[-1] // 2))
@@ -37,7 +34,7 @@ def doubling_stages(image_size: int, *, arch: str, smallest: int = 8) -> int:
     asserts `isize % 16 == 0`, but its generator's `while tisize != isize` loop only ends for
     powers of two (48 would loop forever), and its critic's final 4×4 conv needs a 4×4 map.
     """
-    _check_int(image_size)
+    check_positive_int(image_size, "image_size")
     stages, size = 0, 4
     while size < image_size:
         size, stages = size * 2, stages + 1

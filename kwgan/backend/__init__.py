@@ -1,9 +1,10 @@
 """Per-backend training steps, selected once at import time as Keras selects its trainers.
 
-Each module defines `GANTrainer`, a mixin with a `train_step` in that backend's idiom. They
-share one interface: they call the backend-neutral pieces of `kwgan.gan.GAN`
-(`real_batch`, `noise`, `interpolation_weights`, `critic_loss`, `generator_loss`,
-`schedule_step`) and differ only in how gradients are taken and state is updated.
+Each module defines `GANTrainer`, a subclass of `kwgan.trainer.Trainer` implementing its
+`train_step` in that backend's idiom. They share one interface, the backend-neutral pieces
+of `Trainer` (`real_batch`, `noise`, `interpolation_weights`, `critic_loss`,
+`generator_loss`, `schedule_step`, `step_logs`), and differ only in how gradients are taken
+and state is updated.
 """
 
 import keras

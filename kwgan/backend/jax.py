@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import keras
 
 from kwgan import penalties
+from kwgan.trainer import Trainer
 
 
 class _State(dict):
@@ -33,7 +34,7 @@ class _State(dict):
         return {id(v): self[id(v)] for v in variables}
 
 
-class GANTrainer:
+class GANTrainer(Trainer):
     def make_train_function(self, force=False):
         """Keras's train function, made to leave the model usable when a step fails.
 
@@ -81,8 +82,12 @@ class GANTrainer:
             )
         )
         values[id(self.optimizer.iterations)] = values[id(self.optimizer.iterations)] + 1
-        logs["g_loss"] = values[id(self.last_generator_loss)]
-        logs.update(data_logs)
+        logs = self.step_logs(
+            logs,
+            data_logs,
+            values[id(self.last_generator_loss)],
+            values[id(self.generator_iterations)],
+        )
         state = (
             values.get_all(self.trainable_variables),
             values.get_all(self.non_trainable_variables),

@@ -9,9 +9,10 @@ critic-plus-generator iterations alike.
 import tensorflow as tf
 
 from kwgan import penalties
+from kwgan.trainer import Trainer
 
 
-class GANTrainer:
+class GANTrainer(Trainer):
     def train_step(self, data):
         real, labels, data_logs = self.real_batch(data)
         batch_size = tf.shape(real)[0]
@@ -26,10 +27,7 @@ class GANTrainer:
             lambda: tf.identity(self.last_generator_loss.value),
         )
         self.optimizer.iterations.assign_add(1)
-        return {**logs, "g_loss": g_loss, **data_logs}
-
-    def _critic(self, samples, labels):
-        return self.critic(self.critic_inputs(samples, labels), training=True)
+        return self.step_logs(logs, data_logs, g_loss, self.generator_iterations.value)
 
     def _critic_iteration(self, real, labels, batch_size):
         noise = self.generator_inputs(self.noise(batch_size), labels)
@@ -37,14 +35,14 @@ class GANTrainer:
         alpha = self.interpolation_weights(batch_size) if self.gp_weight else None
         variables = self.critic.trainable_variables
         with tf.GradientTape() as tape:
-            real_output = self._critic(real, labels)
-            fake_output = self._critic(fake, labels)
+            real_output = self.call_critic(real, labels)
+            fake_output = self.call_critic(fake, labels)
             input_gradients = None
             if alpha is not None:
                 x_hat = penalties.interpolate(real, fake, alpha)
                 with tf.GradientTape() as inner:
                     inner.watch(x_hat)
-                    scores = tf.cast(self.scores(self._critic(x_hat, labels)), "float32")
+                    scores = tf.cast(self.scores(self.call_critic(x_hat, labels)), "float32")
                 input_gradients = inner.gradient(scores, x_hat)
             loss, logs = self.critic_loss(real_output, fake_output, input_gradients, labels)
         self.critic_optimizer.apply(tape.gradient(loss, variables), variables)
@@ -57,7 +55,7 @@ class GANTrainer:
             with tf.GradientTape() as tape:
                 noise = self.generator_inputs(self.noise(batch_size), labels)
                 fake = self.generator(noise, training=True)
-                loss = self.generator_loss(self._critic(fake, labels), labels)
+                loss = self.generator_loss(self.call_critic(fake, labels), labels)
             self.generator_optimizer.apply(tape.gradient(loss, variables), variables)
         else:
             loss = tf.zeros((), "float32")

@@ -10,6 +10,7 @@ accumulates in `.grad` between the critic's and the generator's updates.
 import torch
 
 from kwgan import penalties
+from kwgan.trainer import Trainer
 
 
 def _gradients(loss, variables):
@@ -18,7 +19,7 @@ def _gradients(loss, variables):
     return [torch.zeros_like(v) if g is None else g for g, v in zip(grads, values)]
 
 
-class GANTrainer:
+class GANTrainer(Trainer):
     def train_step(self, data):
         real, labels, data_logs = self.real_batch(data)
         batch_size = real.shape[0]
@@ -30,22 +31,21 @@ class GANTrainer:
         if bool(due):
             self._generator_iteration(batch_size)
         self.optimizer.iterations.assign_add(1)
-        return {**logs, "g_loss": self.last_generator_loss.value, **data_logs}
-
-    def _critic(self, samples, labels):
-        return self.critic(self.critic_inputs(samples, labels), training=True)
+        return self.step_logs(
+            logs, data_logs, self.last_generator_loss.value, self.generator_iterations.value
+        )
 
     def _critic_iteration(self, real, labels, batch_size):
         with torch.no_grad():
             noise = self.generator_inputs(self.noise(batch_size), labels)
             fake = self.generator(noise, training=True)
-        real_output = self._critic(real, labels)
-        fake_output = self._critic(fake, labels)
+        real_output = self.call_critic(real, labels)
+        fake_output = self.call_critic(fake, labels)
         input_gradients = None
         if self.gp_weight:
             alpha = self.interpolation_weights(batch_size)
             x_hat = penalties.interpolate(real, fake, alpha).detach().requires_grad_(True)
-            scores = self.scores(self._critic(x_hat, labels)).float()
+            scores = self.scores(self.call_critic(x_hat, labels)).float()
             (input_gradients,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)
         loss, logs = self.critic_loss(real_output, fake_output, input_gradients, labels)
         variables = self.critic.trainable_variables
@@ -59,7 +59,7 @@ class GANTrainer:
         if self.trains_generator:
             labels = self.fake_labels(batch_size)
             fake = self.generator(self.generator_inputs(self.noise(batch_size), labels), training=True)
-            loss = self.generator_loss(self._critic(fake, labels), labels)
+            loss = self.generator_loss(self.call_critic(fake, labels), labels)
             variables = self.generator.trainable_variables
             grads = _gradients(loss, variables)
             with torch.no_grad():

@@ -45,7 +45,13 @@ from sklearn.datasets import load_digits
 
 from kwgan.data.resize import resize_and_crop, resize_and_crop_tf
 from kwgan.data.toy import _check_start_batch
-from kwgan.errors import ConfigError, DataError, DataNotFoundError, TensorFlowMissingError
+from kwgan.errors import (
+    ConfigError,
+    DataError,
+    DataNotFoundError,
+    TensorFlowMissingError,
+    check_positive_int,
+)
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -56,7 +62,7 @@ _TF_FORMATS = ("PNG", "JPEG", "GIF", "BMP")  # what tf.io.decode_image reads
 _SIXTEEN_BIT_MODES = ("I", "I;16", "I;16B", "I;16L")  # Pillow's modes for 16-bit gray PNGs
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _CHECK_THREADS = 8  # decoding releases the GIL, so threads check a folder in parallel
-_LUMA = (0.299, 0.587, 0.114)  # ITU-R 601-2, as Pillow's convert("L") and TF's rgb_to_grayscale
+LUMA = (0.299, 0.587, 0.114)  # ITU-R 601-2, as Pillow's convert("L") and TF's rgb_to_grayscale
 _PACKAGE_NAMES = {"tensorflow": "TensorFlow", "tensorflow_datasets": "tensorflow-datasets"}
 
 
@@ -143,7 +149,7 @@ def images(
             a `folder` is damaged.
     """
     source, channels = _resolve(name, image_size, channels, with_labels, split)
-    _check_positive_int(batch_size, "batch_size")
+    check_positive_int(batch_size, "batch_size")
     if start_batch is not None:
         _check_start_batch(start_batch)
         if not source.tfds and cache not in (True, False):
@@ -264,10 +270,10 @@ class ImageBatches(keras.utils.PyDataset):
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
-        _check_positive_int(batch_size, "batch_size")
+        check_positive_int(batch_size, "batch_size")
         _check_start_batch(start_batch)
         if num_classes is not None:
-            _check_positive_int(num_classes, "num_classes")
+            check_positive_int(num_classes, "num_classes")
         if len(images) < batch_size:
             raise DataError(
                 f"{len(images)} images make no complete batch of batch_size={batch_size}; "
@@ -355,7 +361,7 @@ def _resolve(
             f"Unknown image dataset {name!r}; choose one of {', '.join(IMAGE_DATASETS)}."
         )
     source = _SOURCES[name]
-    _check_positive_int(image_size, "image_size")
+    check_positive_int(image_size, "image_size")
     if channels not in (None, 1, 3):
         raise ConfigError(f"channels must be 1 (grayscale) or 3 (RGB), got {channels!r}.")
     if with_labels and not source.labeled:
@@ -366,11 +372,6 @@ def _resolve(
     if not source.tfds and split != "train":
         raise ConfigError(f"{name!r} has a single split, 'train'; got split={split!r}.")
     return source, channels or source.channels
-
-
-def _check_positive_int(value: Any, what: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ConfigError(f"{what} must be a positive integer, got {value!r}.")
 
 
 def _too_few_examples(name: str, split: str, batch_size: int) -> DataError:
@@ -403,7 +404,7 @@ def _model_pixels(image: Any, source: _Source, channels: int) -> Any:
         return image
     if channels == 3:
         return image * np.ones(3, np.float32)
-    return sum(weight * image[..., c : c + 1] for c, weight in enumerate(_LUMA))
+    return sum(weight * image[..., c : c + 1] for c, weight in enumerate(LUMA))
 
 
 def _to_model(

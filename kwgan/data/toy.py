@@ -20,7 +20,7 @@ import numpy as np
 import keras
 from sklearn.datasets import make_swiss_roll
 
-from kwgan.errors import ConfigError
+from kwgan.errors import ConfigError, check_positive_int
 
 NAMES = ("8gaussians", "25gaussians", "swissroll")
 _25G_POINTS = 100_000
@@ -115,11 +115,8 @@ class ToyDataset(keras.utils.PyDataset):
     ):
         super().__init__()
         _check_name(name)
-        if batch_size <= 0 or steps_per_epoch <= 0:
-            raise ValueError(
-                "batch_size and steps_per_epoch must be positive, got "
-                f"{batch_size} and {steps_per_epoch}."
-            )
+        check_positive_int(batch_size, "batch_size")
+        check_positive_int(steps_per_epoch, "steps_per_epoch")
         _check_start_batch(start_batch)
         self.name = name
         self.batch_size = batch_size

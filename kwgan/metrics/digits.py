@@ -1,6 +1,6 @@
 """Sample quality for generated handwritten digits, judged by a small digits classifier.
 
-The papers score CIFAR samples with the Inception network (papers.md §2.10). That network is
+The papers score CIFAR samples with the Inception network (WGAN-GP paper §5.3, Table 3). That network is
 neither offline nor CPU-cheap, so kwgan scores digits the same way with a stand-in it can
 always build: an MLP trained on scikit-learn's bundled 8×8 digits (`load_digits`, 1797
 images). Half of them, stratified, train the classifier; the other half is held out as the
@@ -43,10 +43,11 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_limits
 
+from kwgan.data.images import LUMA
+
 _SIDE = 8
 _MAX_PIXEL = 16.0  # the bundled digits count "on" pixels per 4×4 block: 0..16
 _RANGE_TOLERANCE = 1e-3
-_LUMA = (0.299, 0.587, 0.114)  # ITU-R 601-2, as kwgan.data.images (and Pillow's "L") use
 
 
 def _area_matrix(n_in: int, n_out: int = _SIDE) -> np.ndarray:
@@ -76,7 +77,7 @@ def to_digits8(images: ArrayLike) -> np.ndarray:
             raise ValueError(
                 f"Expected channels-last images with 1 or 3 channels, got shape {x.shape}."
             )
-        x = x[..., 0] if x.shape[-1] == 1 else x @ np.asarray(_LUMA)
+        x = x[..., 0] if x.shape[-1] == 1 else x @ np.asarray(LUMA)
     if x.ndim != 3 or x.shape[0] == 0:
         raise ValueError(
             f"Expected a non-empty batch [N, H, W, C] or [N, H, W], got shape {x.shape}."

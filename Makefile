@@ -7,8 +7,9 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BACKENDS ?= tensorflow jax torch
+SOURCES := kwgan experiments benchmarks tests
 
-.PHONY: setup demo toy test test-only clean
+.PHONY: setup demo toy test test-only lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +24,12 @@ setup: $(STAMP)
 demo: setup
 	KERAS_BACKEND=$${KERAS_BACKEND:-tensorflow} $(BIN)/python experiments/digits.py
 
-test: setup test-only
+test: setup lint test-only
+
+# ruff (configured in pyproject.toml): lint and formatting, as Keras and TF-GAN check in CI.
+lint: setup
+	$(BIN)/ruff check $(SOURCES)
+	$(BIN)/ruff format --check $(SOURCES)
 
 test-only:
 	@set -e; for b in $${KERAS_BACKEND:-$(BACKENDS)}; do \

@@ -1,7 +1,7 @@
 """Generator iterations per second of WGAN-GP on an image architecture, current backend.
 
-The default workload is the one the plain-PyTorch peer (`torch_wgangp_dcgan64.py`) times: the WGAN-GP
-paper's DCGAN 64×64 (dim 64, 5×5 kernels, layer norm in the critic), batch 64, 5 critic
+The default workload is the one the plain-PyTorch peer (`torch_wgangp_dcgan64.py`) times: the
+WGAN-GP paper's DCGAN 64×64 (dim 64, 5×5 kernels, layer norm in the critic), batch 64, 5 critic
 iterations with the gradient penalty per generator iteration, on synthetic data (the input
 pipeline is not part of the measurement). Run it beside the peer on the same machine:
 
@@ -34,6 +34,7 @@ def main(argv):
     del argv
     import keras
     import numpy as np
+
     import kwgan
 
     keras.utils.set_random_seed(0)
@@ -59,13 +60,20 @@ def main(argv):
 
     run(FLAGS.warmup)
     seconds = run(FLAGS.iterations) / FLAGS.iterations
-    print(json.dumps({
-        "backend": keras.backend.backend(),
-        "arch": FLAGS.arch, "image_size": FLAGS.image_size, "dim": FLAGS.dim,
-        "batch_size": FLAGS.batch_size, "jit_compile": str(gan.jit_compile),
-        "seconds_per_generator_iteration": round(seconds, 4),
-        "generator_iterations_per_second": round(1 / seconds, 3),
-    }))
+    print(
+        json.dumps(
+            {
+                "backend": keras.backend.backend(),
+                "arch": FLAGS.arch,
+                "image_size": FLAGS.image_size,
+                "dim": FLAGS.dim,
+                "batch_size": FLAGS.batch_size,
+                "jit_compile": str(gan.jit_compile),
+                "seconds_per_generator_iteration": round(seconds, 4),
+                "generator_iterations_per_second": round(1 / seconds, 3),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -7,9 +7,11 @@ hyperparameters (see `kwgan.objectives`; --lr, --critic_lr, --lr_decay and --bet
 from them on request). Steps are *generator* iterations, as in the papers.
 `--conditional` trains the CIFAR ResNet's class-conditional AC-GAN on a labelled dataset.
 
-    python experiments/lsun.py --arch dcgan --objective wgan-gp --steps 200000 --out runs/lsun_dcgan_wgangp
-    python experiments/lsun.py --dataset cifar10 --image_size 32 --arch cifar-resnet --out runs/cifar
-    python experiments/lsun.py --dataset digits --image_size 32 --arch cifar-dcgan --dim 32 --out runs/digits
+    python experiments/lsun.py --arch dcgan --objective wgan-gp --steps 200000 --out runs/lsun
+    python experiments/lsun.py --dataset cifar10 --image_size 32 --arch cifar-resnet \
+        --out runs/cifar
+    python experiments/lsun.py --dataset digits --image_size 32 --arch cifar-dcgan --dim 32 \
+        --out runs/digits
 
 Writes into --out: samples.png (and samples_*.png during training), samples.npy (≥ 1000 images,
 float32 NHWC in [−1, 1]), metrics.json, w_estimate.png (Wasserstein objectives), gan.keras,
@@ -23,41 +25,95 @@ from __future__ import annotations
 import os
 import sys
 
-from absl import app, flags
+from absl import flags
 
 flags.DEFINE_string("arch", "dcgan", "Architecture (kwgan.architectures.NAMES).")
-flags.DEFINE_enum("objective", "wgan-gp", ["wgan", "wgan-gp", "dcgan", "lsgan"], "Objective, with its paper's hyperparameters.")
+flags.DEFINE_enum(
+    "objective",
+    "wgan-gp",
+    ["wgan", "wgan-gp", "dcgan", "lsgan"],
+    "Objective, with its paper's hyperparameters.",
+)
 flags.DEFINE_string("dataset", "lsun/bedroom", "lsun/bedroom, cifar10, mnist, digits or folder.")
-flags.DEFINE_string("data_dir", None, "tensorflow-datasets directory, or the image folder for --dataset folder.")
+flags.DEFINE_string(
+    "data_dir", None, "tensorflow-datasets directory, or the image folder for --dataset folder."
+)
 flags.DEFINE_boolean("download", False, "Let tensorflow-datasets download and prepare the dataset.")
 flags.DEFINE_integer("image_size", 64, "Image size (pixels, square).")
-flags.DEFINE_integer("channels", None, "Image channels (dataset default: 1 for mnist/digits, else 3).")
+flags.DEFINE_integer(
+    "channels", None, "Image channels (dataset default: 1 for mnist/digits, else 3)."
+)
 flags.DEFINE_integer("latent_dim", None, "Noise size (architecture default, 128 or 100).")
 flags.DEFINE_integer("dim", None, "Base width of both networks (architecture default).")
 flags.DEFINE_integer("generator_dim", None, "Base width of the generator (overrides --dim).")
 flags.DEFINE_integer("critic_dim", None, "Base width of the critic (overrides --dim).")
 flags.DEFINE_integer("steps", 200_000, "Generator iterations.")
 flags.DEFINE_integer("batch_size", 64, "Batch size.")
-flags.DEFINE_integer("critic_steps", None, "Critic iterations per generator iteration (objective default).")
-flags.DEFINE_float("beta1", None, "Adam β1 for wgan-gp/dcgan, ignored by the RMSProp objectives (default: the objective's, 0 and 0.5).")
-flags.DEFINE_boolean("conditional", False, "Class-conditional model (cifar-resnet: conditional batch norm + AC-GAN head) on a labelled dataset.")
+flags.DEFINE_integer(
+    "critic_steps", None, "Critic iterations per generator iteration (objective default)."
+)
+flags.DEFINE_float(
+    "beta1",
+    None,
+    "Adam β1 for wgan-gp/dcgan, ignored by the RMSProp objectives "
+    "(default: the objective's, 0 and 0.5).",
+)
+flags.DEFINE_boolean(
+    "conditional",
+    False,
+    "Class-conditional model (cifar-resnet: conditional batch norm + AC-GAN head) "
+    "on a labelled dataset.",
+)
 flags.DEFINE_float("lr", None, "Learning rate of both optimizers (default: the objective's).")
-flags.DEFINE_float("critic_lr", None, "Learning rate of the critic's optimizer (overrides --lr; two time-scale updates).")
-flags.DEFINE_boolean("lr_decay", False, "Decay both learning rates linearly to 0 over --steps, as gan_cifar_resnet.py does.")
-flags.DEFINE_integer("eval_every", None, "Digits: score 1000 samples every this many generator iterations (metrics.json 'evaluations').")
-flags.DEFINE_boolean("warmup", None, "WGAN repo's 100-critic-iteration warm-up (default: on for wgan).")
+flags.DEFINE_float(
+    "critic_lr",
+    None,
+    "Learning rate of the critic's optimizer (overrides --lr; two time-scale updates).",
+)
+flags.DEFINE_boolean(
+    "lr_decay",
+    False,
+    "Decay both learning rates linearly to 0 over --steps, as gan_cifar_resnet.py does.",
+)
+flags.DEFINE_integer(
+    "eval_every",
+    None,
+    "Digits: score 1000 samples every this many generator iterations (metrics.json 'evaluations').",
+)
+flags.DEFINE_boolean(
+    "warmup", None, "WGAN repo's 100-critic-iteration warm-up (default: on for wgan)."
+)
 flags.DEFINE_integer("seed", 0, "Seed of weights, noise and data order.")
-flags.DEFINE_integer("sample_every", 500, "Write a sample grid every this many generator iterations.")
-flags.DEFINE_integer("checkpoint_every", 500, "Checkpoint every this many critic iterations (fit steps).", lower_bound=1)
+flags.DEFINE_integer(
+    "sample_every", 500, "Write a sample grid every this many generator iterations."
+)
+flags.DEFINE_integer(
+    "checkpoint_every",
+    500,
+    "Checkpoint every this many critic iterations (fit steps).",
+    lower_bound=1,
+)
 flags.DEFINE_integer("num_samples", 1000, "Images in samples.npy.", lower_bound=1)
-flags.DEFINE_float("max_minutes", None, "Stop (and sample, score, save) after this much wall time; rerun to continue.")
+flags.DEFINE_float(
+    "max_minutes",
+    None,
+    "Stop (and sample, score, save) after this much wall time; rerun to continue.",
+)
 flags.DEFINE_string("out", "runs/lsun", "Output directory (a rerun resumes it).")
 flags.DEFINE_string("export", None, "Also export the generator as a SavedModel to this directory.")
 FLAGS = flags.FLAGS
 
 
 # Flags that change no result, so a resumed run may change them (--steps may grow).
-FREE_FLAGS = ("out", "max_minutes", "checkpoint_every", "sample_every", "export", "data_dir", "download")
+FREE_FLAGS = (
+    "out",
+    "max_minutes",
+    "checkpoint_every",
+    "sample_every",
+    "export",
+    "data_dir",
+    "download",
+)
 
 
 def dataset(start_batch: int):
@@ -66,7 +122,9 @@ def dataset(start_batch: int):
     import kwgan
 
     kwargs = dict(
-        image_size=FLAGS.image_size, data_dir=FLAGS.data_dir, channels=FLAGS.channels,
+        image_size=FLAGS.image_size,
+        data_dir=FLAGS.data_dir,
+        channels=FLAGS.channels,
         with_labels=FLAGS.conditional,
     )
     try:
@@ -80,8 +138,13 @@ def dataset(start_batch: int):
     # Small datasets are held in memory after resizing: otherwise every epoch (28 batches
     # for the digits) re-decodes and re-resizes the whole set.
     return kwgan.data.images(
-        FLAGS.dataset, batch_size=FLAGS.batch_size, download=FLAGS.download, seed=FLAGS.seed,
-        cache=FLAGS.dataset in ("digits", "mnist", "cifar10"), start_batch=start_batch, **kwargs
+        FLAGS.dataset,
+        batch_size=FLAGS.batch_size,
+        download=FLAGS.download,
+        seed=FLAGS.seed,
+        cache=FLAGS.dataset in ("digits", "mnist", "cifar10"),
+        start_batch=start_batch,
+        **kwargs,
     )
 
 
@@ -92,14 +155,21 @@ def _with(optimizer, **changes):
 
 def build_gan(channels: int):
     import keras
+
     import kwgan
 
     keras.utils.set_random_seed(FLAGS.seed)
     options = {"conditional": True, "acgan": True} if FLAGS.conditional else {}
     generator, critic = kwgan.architectures.build(
-        FLAGS.arch, image_size=FLAGS.image_size, channels=channels,
-        latent_dim=FLAGS.latent_dim, objective=FLAGS.objective, dim=FLAGS.dim,
-        generator_dim=FLAGS.generator_dim, critic_dim=FLAGS.critic_dim, **options,
+        FLAGS.arch,
+        image_size=FLAGS.image_size,
+        channels=channels,
+        latent_dim=FLAGS.latent_dim,
+        objective=FLAGS.objective,
+        dim=FLAGS.dim,
+        generator_dim=FLAGS.generator_dim,
+        critic_dim=FLAGS.critic_dim,
+        **options,
     )
     gan = kwgan.GAN(generator, critic, seed=FLAGS.seed)
     objective = kwgan.objectives.get(FLAGS.objective)
@@ -125,18 +195,24 @@ def build_gan(channels: int):
 def quality(samples, labels) -> dict:
     """Classifier-based scores where a classifier exists (the digits)."""
     import numpy as np
+
     import kwgan
 
     if FLAGS.dataset != "digits":
         return {}
     real = kwgan.data.image_array("digits", image_size=FLAGS.image_size, channels=1)
     report = kwgan.metrics.digits_report(samples, real=real, labels=labels)
-    return {"digits": {k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in report.items()}}
+    return {
+        "digits": {
+            k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in report.items()
+        }
+    }
 
 
 def evaluate_digits(gan, iteration: int) -> dict:
     """Score and Fréchet distance of 1000 samples mid-run (digits only)."""
     import numpy as np
+
     import kwgan
 
     noise = np.random.default_rng(FLAGS.seed + 2).normal(size=(1000, gan.latent_dim))
@@ -157,7 +233,9 @@ def train(run, gan):
 
     title = f"{FLAGS.arch} / {FLAGS.objective} on {FLAGS.dataset}"
     stateful = {
-        "curve": kwgan.callbacks.WEstimateCurve(os.path.join(FLAGS.out, "w_estimate.png"), title=title),
+        "curve": kwgan.callbacks.WEstimateCurve(
+            os.path.join(FLAGS.out, "w_estimate.png"), title=title
+        ),
         "stopwatch": kwgan.callbacks.Stopwatch(),
     }
     if FLAGS.eval_every:
@@ -169,7 +247,11 @@ def train(run, gan):
     if FLAGS.max_minutes:
         callbacks.append(kwgan.callbacks.TimeLimit(60 * FLAGS.max_minutes))
     kwgan.run.train(
-        run, gan, dataset, callbacks=callbacks, stateful=stateful,
+        run,
+        gan,
+        dataset,
+        callbacks=callbacks,
+        stateful=stateful,
         checkpoint_every=FLAGS.checkpoint_every,
     )
     return stateful["curve"], stateful.get("evaluations"), stateful["stopwatch"]
@@ -179,6 +261,7 @@ def write_outputs(gan, curve, evaluations, seconds: float) -> dict:
     """samples.npy, gan.keras and metrics.json, each written atomically; returns the metrics."""
     import keras
     import numpy as np
+
     from kwgan.io import atomic_path, write_json
 
     noise = np.random.default_rng(FLAGS.seed + 1).normal(size=(FLAGS.num_samples, gan.latent_dim))
@@ -189,13 +272,35 @@ def write_outputs(gan, curve, evaluations, seconds: float) -> dict:
     with atomic_path(os.path.join(FLAGS.out, "gan.keras"), suffix=".keras") as tmp:
         gan.save(tmp)
     metrics = {
-        "config": {name: FLAGS[name].value for name in (
-            "arch", "objective", "dataset", "image_size", "latent_dim", "dim", "generator_dim", "critic_dim", "steps",
-            "batch_size", "critic_steps", "lr", "critic_lr", "beta1", "warmup", "conditional", "seed")},
+        "config": {
+            name: FLAGS[name].value
+            for name in (
+                "arch",
+                "objective",
+                "dataset",
+                "image_size",
+                "latent_dim",
+                "dim",
+                "generator_dim",
+                "critic_dim",
+                "steps",
+                "batch_size",
+                "critic_steps",
+                "lr",
+                "critic_lr",
+                "beta1",
+                "warmup",
+                "conditional",
+                "seed",
+            )
+        },
         "backend": keras.backend.backend(),
         "generator_iterations": int(keras.ops.convert_to_numpy(gan.generator_iterations)),
         "seconds": seconds,
-        "parameters": {"generator": gan.generator.count_params(), "critic": gan.critic.count_params()},
+        "parameters": {
+            "generator": gan.generator.count_params(),
+            "critic": gan.critic.count_params(),
+        },
         **quality(samples, labels),
         **({"evaluations": evaluations.results} if evaluations else {}),
         "logs": {"iterations": curve.iterations, **curve.history},
@@ -211,13 +316,19 @@ def main(argv):
     if FLAGS.export:
         kwgan.export.require_tensorflow()  # fail now, not after the whole run
     if FLAGS.eval_every and FLAGS.dataset != "digits":
-        raise kwgan.errors.ConfigError("--eval_every scores digits only (the classifier is a digits one).")
+        raise kwgan.errors.ConfigError(
+            "--eval_every scores digits only (the classifier is a digits one)."
+        )
     config = kwgan.cli.flag_values(sys.modules[__name__])
     # A learning rate decaying to 0 at --steps makes --steps part of the training itself.
-    with kwgan.run.Run(FLAGS.out, config, free=FREE_FLAGS, target_may_grow=not FLAGS.lr_decay) as run:
+    with kwgan.run.Run(
+        FLAGS.out, config, free=FREE_FLAGS, target_may_grow=not FLAGS.lr_decay
+    ) as run:
         if run.already_complete():
-            print(f"{FLAGS.out} already holds this finished run ({FLAGS.steps} generator "
-                  "iterations); pass a larger --steps to continue it.")
+            print(
+                f"{FLAGS.out} already holds this finished run ({FLAGS.steps} generator "
+                "iterations); pass a larger --steps to continue it."
+            )
             return
         channels = FLAGS.channels or (1 if FLAGS.dataset in ("mnist", "digits") else 3)
         gan = build_gan(channels)
@@ -225,16 +336,27 @@ def main(argv):
         metrics = write_outputs(gan, curve, evaluations, stopwatch.seconds)
         iterations = metrics["generator_iterations"]
         if FLAGS.export:
-            kwgan.export.export_generator(gan.generator, FLAGS.export, metadata={
-                "objective": FLAGS.objective, "architecture": FLAGS.arch, "dataset": FLAGS.dataset,
-                "generator_iterations": iterations,
-            }, num_classes=gan.num_classes)
+            kwgan.export.export_generator(
+                gan.generator,
+                FLAGS.export,
+                metadata={
+                    "objective": FLAGS.objective,
+                    "architecture": FLAGS.arch,
+                    "dataset": FLAGS.dataset,
+                    "generator_iterations": iterations,
+                },
+                num_classes=gan.num_classes,
+            )
         run.complete(iterations)
-    print(f"\n{iterations} generator iterations in {metrics['seconds']:.0f}s; outputs in {FLAGS.out}")
+    print(
+        f"\n{iterations} generator iterations in {metrics['seconds']:.0f}s; outputs in {FLAGS.out}"
+    )
     if "digits" in metrics:
         d = metrics["digits"]
-        print(f"digit score {d['score']:.2f} (real {d['real_score']:.2f}), "
-              f"Fréchet {d['fd']:.2f} (real-vs-real {d['real_fd']:.2f})")
+        print(
+            f"digit score {d['score']:.2f} (real {d['real_score']:.2f}), "
+            f"Fréchet {d['fd']:.2f} (real-vs-real {d['real_fd']:.2f})"
+        )
 
 
 if __name__ == "__main__":

@@ -253,7 +253,9 @@ class GeneratorProgbar(GeneratorIterationCallback):
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
         self._bar = keras.utils.Progbar(
-            self.total, verbose=self.verbose, unit_name="generator iteration",
+            self.total,
+            verbose=self.verbose,
+            unit_name="generator iteration",
             stateful_metrics=["d_loss", "g_loss", "w_estimate", "gp", "ac_loss", "ac_accuracy"],
         )
         if self.generator_iteration:
@@ -274,7 +276,9 @@ class SampleGrid(GeneratorIterationCallback):
     one column per class.
     """
 
-    def __init__(self, directory: str, every: int = 500, n: int = 64, seed: int = 0, scale: int = 2):
+    def __init__(
+        self, directory: str, every: int = 500, n: int = 64, seed: int = 0, scale: int = 2
+    ):
         super().__init__()
         check_positive_int(every, "every")
         check_positive_int(n, "n")
@@ -312,7 +316,9 @@ class WEstimateCurve(LossHistory):
 
     def plot(self) -> None:
         if self.history.get("w_estimate"):
-            w_estimate_curve(self.iterations, self.history["w_estimate"], self.path, title=self.title)
+            w_estimate_curve(
+                self.iterations, self.history["w_estimate"], self.path, title=self.title
+            )
 
     def on_generator_iteration_end(self, iteration, logs):
         super().on_generator_iteration_end(iteration, logs)

@@ -81,9 +81,7 @@ def save(directory: str | os.PathLike, gan: keras.Model, callbacks: Mapping = ()
     return final
 
 
-def restore(
-    directory: str | os.PathLike, gan: keras.Model, callbacks: Mapping = ()
-) -> dict | None:
+def restore(directory: str | os.PathLike, gan: keras.Model, callbacks: Mapping = ()) -> dict | None:
     """Loads the newest checkpoint under `directory` into a compiled `gan` and the
     `callbacks` (name → callback with `set_state`); returns its state, or None if there is
     no checkpoint (a fresh start)."""

@@ -6,7 +6,6 @@ import os
 import sys
 from collections.abc import Callable
 from types import ModuleType
-
 from typing import Any
 
 from absl import app, flags

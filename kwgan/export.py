@@ -60,8 +60,7 @@ def require_tensorflow() -> None:
     """
     if find_spec("tensorflow") is None:
         raise TensorFlowMissingError(
-            "Exporting or serving a kwgan generator needs TensorFlow: "
-            "pip install kwgan[tensorflow]"
+            "Exporting or serving a kwgan generator needs TensorFlow: pip install kwgan[tensorflow]"
         )
 
 
@@ -251,9 +250,7 @@ def _check_generator(generator: Any) -> tuple[int, list[int | None], bool]:
     """Validates the generator's interface; returns (latent_dim, per-sample output shape,
     whether it is conditional)."""
     if not isinstance(generator, keras.Model):
-        raise ConfigError(
-            f"export_generator needs a keras.Model, got {type(generator).__name__}."
-        )
+        raise ConfigError(f"export_generator needs a keras.Model, got {type(generator).__name__}.")
     try:
         inputs, outputs = generator.inputs, generator.outputs
     except (AttributeError, ValueError):

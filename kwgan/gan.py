@@ -77,9 +77,7 @@ class GAN(GANTrainer, keras.Model):
         super().__init__(**kwargs)
         for role, net in (("generator", generator), ("critic", critic)):
             if not isinstance(net, keras.layers.Layer):
-                raise TypeError(
-                    f"{role} must be a Keras model or layer, got {type(net).__name__}."
-                )
+                raise TypeError(f"{role} must be a Keras model or layer, got {type(net).__name__}.")
         self.generator = generator
         self.critic = critic
         self.conditional = _count_inputs(generator) == 2
@@ -87,8 +85,12 @@ class GAN(GANTrainer, keras.Model):
         self.latent_dim = _infer_latent_dim(generator, latent_dim)
         self.seed = seed
         self.data_shape, self.acgan, self.num_classes = _check_networks(
-            generator, critic, self.latent_dim, num_classes,
-            self.conditional, self.critic_takes_labels,
+            generator,
+            critic,
+            self.latent_dim,
+            num_classes,
+            self.conditional,
+            self.critic_takes_labels,
         )
         self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
         self.generator_iterations = self._state_variable("generator_iterations", "int32")
@@ -189,7 +191,8 @@ class GAN(GANTrainer, keras.Model):
             lambda v: d_opt if id(v) in critic_ids else g_opt
         )
         # Both optimizers travel in `self.optimizer`: on JAX only its variables are part
-        # of the jitted state (`keras/src/backend/jax/trainer.py` threads no other state), and checkpoints save it whole.
+        # of the jitted state (`keras/src/backend/jax/trainer.py` threads no other
+        # optimizer), and checkpoints save it whole.
         # No automatic loss scaling: it would wrap the MultiOptimizer, whose sub-optimizers
         # this class applies directly. The penalty is computed in float32 (penalties.py),
         # which is what makes bfloat16 policies safe; float16 would need scaling per tape.
@@ -263,9 +266,7 @@ class GAN(GANTrainer, keras.Model):
         are `class_cycle(n)`."""
         noise = np.asarray(noise, "float32")
         if noise.ndim != 2 or noise.shape[1] != self.latent_dim:
-            raise ConfigError(
-                f"noise must have shape (n, {self.latent_dim}), got {noise.shape}."
-            )
+            raise ConfigError(f"noise must have shape (n, {self.latent_dim}), got {noise.shape}.")
         if self.num_classes is None:
             if labels is not None:
                 raise ConfigError("This GAN is unconditional; it takes no labels.")
@@ -274,7 +275,11 @@ class GAN(GANTrainer, keras.Model):
             if labels is None:
                 labels = self.class_cycle(len(noise))
             labels = np.asarray(labels).astype("int32").reshape(-1)
-            if labels.shape != (len(noise),) or labels.min() < 0 or labels.max() >= self.num_classes:
+            if (
+                labels.shape != (len(noise),)
+                or labels.min() < 0
+                or labels.max() >= self.num_classes
+            ):
                 raise ConfigError(
                     f"labels must be {len(noise)} class ids in [0, {self.num_classes}), got "
                     f"shape {labels.shape} with range [{labels.min()}, {labels.max()}]."
@@ -288,7 +293,11 @@ class GAN(GANTrainer, keras.Model):
     def _own_saved_variables(self) -> list:
         # The noise seed's state is not a layer variable, so Keras would not checkpoint
         # it; saving it makes a resumed run draw exactly the noise it would have drawn.
-        return [*self._trainable_variables, *self._non_trainable_variables, self.seed_generator.state]
+        return [
+            *self._trainable_variables,
+            *self._non_trainable_variables,
+            self.seed_generator.state,
+        ]
 
     def save_own_variables(self, store) -> None:
         for i, variable in enumerate(self._own_saved_variables()):
@@ -316,7 +325,7 @@ class GAN(GANTrainer, keras.Model):
         }
 
     @classmethod
-    def from_config(cls, config: dict, custom_objects=None) -> "GAN":
+    def from_config(cls, config: dict, custom_objects=None) -> GAN:
         config = dict(config)
         for key in ("generator", "critic"):
             config[key] = keras.saving.deserialize_keras_object(
@@ -413,8 +422,12 @@ def _check_networks(
             "[scores, class_logits] with an AC-GAN head); for generator samples of shape "
             f"{tuple(fake.shape)} it returns {shape}. End it with a Dense(1) (no sigmoid)."
         )
-    return tuple(fake.shape[1:]), acgan, _check_classes(
-        conditional, critic_takes_labels, acgan and int(output[1].shape[-1]), num_classes
+    return (
+        tuple(fake.shape[1:]),
+        acgan,
+        _check_classes(
+            conditional, critic_takes_labels, acgan and int(output[1].shape[-1]), num_classes
+        ),
     )
 
 

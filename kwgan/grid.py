@@ -139,8 +139,6 @@ def save_grid(
     grid = image_grid(images, nrow)
     image = Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid)
     if scale > 1:
-        image = image.resize(
-            (image.width * scale, image.height * scale), Image.Resampling.NEAREST
-        )
+        image = image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST)
     with atomic_path(path, suffix=".png") as tmp:
         image.save(tmp, format="PNG")

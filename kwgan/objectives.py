@@ -12,7 +12,7 @@ with. Sources are the reference code's exact formulas (`gan_64x64.py`, the `gen_
 |---|---|---|---|---|---|
 | `wgan` | E D(x̃) − E D(x) | −E D(x̃) | RMSProp 5e-5 | 5 (100 warm-up) | clip ±0.01 |
 | `wgan-gp` | E D(x̃) − E D(x) + λ·GP | −E D(x̃) | Adam 1e-4, β=(0, 0.9) | 5 | λ = 10 |
-| `dcgan` | ½[BCE(D(x̃),0) + BCE(D(x),1)] | BCE(D(x̃),1) (−log D trick) | Adam 2e-4, β1 = 0.5 | 1 | — |
+| `dcgan` | ½[BCE(D(x̃),0) + BCE(D(x),1)] | BCE(D(x̃),1) (−log D) | Adam 2e-4, β1 = 0.5 | 1 | — |
 | `lsgan` | ½[E (D(x)−1)² + E D(x̃)²] | E (D(x̃)−1)² | RMSProp 1e-4 | 1 | — |
 
 Optimizer details follow the references rather than Keras defaults: Adam ε = 1e-8 (TF1 and
@@ -141,9 +141,7 @@ def acgan_loss(labels, logits):
     """An AC-GAN head's term: the mean cross-entropy of its class logits against the labels
     (`gan_cifar_resnet.py`: `ACGAN_SCALE` × it on real images for the critic,
     `ACGAN_SCALE_G` × it on the fakes for the generator; the weights are `GAN.compile`'s)."""
-    return ops.mean(
-        keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
-    )
+    return ops.mean(keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True))
 
 
 def acgan_accuracy(labels, logits):
@@ -155,7 +153,12 @@ def acgan_accuracy(labels, logits):
 OBJECTIVES: dict[str, Objective] = {
     "wgan": Wasserstein("wgan", critic_steps=5, learning_rate=5e-5, clip_value=0.01, warmup=True),
     "wgan-gp": Wasserstein(
-        "wgan-gp", critic_steps=5, learning_rate=1e-4, adam=True, beta_1=0.0, beta_2=0.9,
+        "wgan-gp",
+        critic_steps=5,
+        learning_rate=1e-4,
+        adam=True,
+        beta_1=0.0,
+        beta_2=0.9,
         gp_weight=10.0,
     ),
     "dcgan": NonSaturating(
@@ -170,7 +173,5 @@ def get(name: str | Objective) -> Objective:
     if isinstance(name, Objective):
         return name
     if name not in OBJECTIVES:
-        raise ConfigError(
-            f"Unknown objective {name!r}; choose one of {', '.join(OBJECTIVES)}."
-        )
+        raise ConfigError(f"Unknown objective {name!r}; choose one of {', '.join(OBJECTIVES)}.")
     return OBJECTIVES[name]

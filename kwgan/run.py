@@ -59,7 +59,7 @@ class Run:
         self._lock = None
         self.record: dict | None = None
 
-    def __enter__(self) -> "Run":
+    def __enter__(self) -> Run:
         if os.path.exists(self.directory) and not os.path.isdir(self.directory):
             raise ResumeError(f"Output path {self.directory} exists and is not a directory.")
         os.makedirs(self.directory, exist_ok=True)
@@ -69,9 +69,10 @@ class Run:
             if self.record is not None:
                 self._check_config(self.record["config"])
             if not self.already_complete():
-                write_json(self._path(RECORD_FILE), {
-                    "config": self.config, "complete": False, **self._done()
-                })
+                write_json(
+                    self._path(RECORD_FILE),
+                    {"config": self.config, "complete": False, **self._done()},
+                )
         except BaseException:
             self._release()
             raise
@@ -93,9 +94,14 @@ class Run:
 
     def complete(self, generator_iterations: int) -> None:
         """Marks the run finished; call after every final output is written."""
-        write_json(self._path(RECORD_FILE), {
-            "config": self.config, "complete": True, "generator_iterations": generator_iterations,
-        })
+        write_json(
+            self._path(RECORD_FILE),
+            {
+                "config": self.config,
+                "complete": True,
+                "generator_iterations": generator_iterations,
+            },
+        )
 
     def _done(self) -> dict:
         """What a previous invocation finished, kept until this one finishes too."""

@@ -50,7 +50,7 @@ class CriticSchedule:
         self.warmup_every = int(warmup_every)
 
     @classmethod
-    def wgan(cls, critic_steps: int = 5) -> "CriticSchedule":
+    def wgan(cls, critic_steps: int = 5) -> CriticSchedule:
         """The WGAN repo's schedule: 100 critic iterations for g < 25 and g % 500 == 0."""
         return cls(critic_steps, warmup_steps=100)
 
@@ -88,5 +88,5 @@ class CriticSchedule:
         }
 
     @classmethod
-    def from_config(cls, config: dict) -> "CriticSchedule":
+    def from_config(cls, config: dict) -> CriticSchedule:
         return cls(**config)

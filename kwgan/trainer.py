@@ -55,7 +55,8 @@ class Trainer:
             )
         shape = tuple(data.shape[1:])
         if len(shape) != len(self.data_shape) or any(
-            d is not None and e is not None and d != e for d, e in zip(shape, self.data_shape)
+            d is not None and e is not None and d != e
+            for d, e in zip(shape, self.data_shape, strict=True)
         ):
             raise DataError(
                 f"Real batches have sample shape {shape} but the generator produces "
@@ -70,7 +71,9 @@ class Trainer:
         labels, data_logs = self._real_labels(labels)
         # Counted, not trusted to propagate: TensorFlow's oneDNN ReLU maps NaN to 0, so NaN
         # pixels could train silently. `TerminateOnNonFinite` raises on the count.
-        data_logs["non_finite_inputs"] = ops.sum(ops.cast(ops.logical_not(ops.isfinite(data)), "int32"))
+        data_logs["non_finite_inputs"] = ops.sum(
+            ops.cast(ops.logical_not(ops.isfinite(data)), "int32")
+        )
         return ops.cast(data, self.compute_dtype), labels, data_logs
 
     def _real_labels(self, labels):
@@ -86,7 +89,11 @@ class Trainer:
                 "kwgan.data.images('mnist', with_labels=True)."
             )
         dtype = keras.backend.standardize_dtype(labels.dtype)
-        if "int" not in dtype or len(labels.shape) > 2 or (len(labels.shape) == 2 and labels.shape[1] != 1):
+        if (
+            "int" not in dtype
+            or len(labels.shape) > 2
+            or (len(labels.shape) == 2 and labels.shape[1] != 1)
+        ):
             raise DataError(
                 f"Labels must be integer class ids of shape (batch,) or (batch, 1); got "
                 f"dtype {dtype} and shape {tuple(labels.shape)}."
@@ -104,7 +111,9 @@ class Trainer:
         """Uniform class ids for a generator iteration (`None` when unconditional)."""
         if self.num_classes is None:
             return None
-        return keras.random.randint((batch_size,), 0, self.num_classes, dtype="int32", seed=self.seed_generator)
+        return keras.random.randint(
+            (batch_size,), 0, self.num_classes, dtype="int32", seed=self.seed_generator
+        )
 
     def generator_inputs(self, noise, labels):
         return [noise, labels] if self.conditional else noise

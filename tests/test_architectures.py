@@ -9,9 +9,9 @@ Forward passes use tiny widths and sizes.
 import keras
 import numpy as np
 import pytest
-from conftest import to_numpy
 
 import kwgan.architectures as arch
+from conftest import to_numpy
 from kwgan.architectures import layers
 
 
@@ -41,7 +41,7 @@ def shapes_only():
         # By hand: one extra layer adds a 3×3 64→64 conv without bias and a BN to each.
         ("wgan-dcgan", {"n_extra_layers": 1}, 3_576_704 + 36_992, 2_765_568 + 36_992),
         ("wgan-mlp", {}, 6_880_768, 6_817_793),
-        # gan_64x64.py DCGANGenerator/DCGANDiscriminator: per-channel norm in G and D (BN or the LN).
+        # gan_64x64.py DCGANGenerator/Discriminator: per-channel norm in G and D (BN or LN).
         ("dcgan", {"objective": "wgan-gp"}, 5_364_739, 4_316_545),
         ("dcgan", {"objective": "dcgan"}, 5_364_739, 4_316_545),
         # No norm: minus 2·(512+256+128+64) in G and 2·(128+256+512) in D.

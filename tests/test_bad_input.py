@@ -20,8 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 HAS_TF = importlib.util.find_spec("tensorflow") is not None
 
 
-@pytest.mark.parametrize("name, value", [("gp_weight", math.nan), ("gp_weight", math.inf),
-                                         ("acgan_weight", math.nan)])
+@pytest.mark.parametrize(
+    "name, value", [("gp_weight", math.nan), ("gp_weight", math.inf), ("acgan_weight", math.nan)]
+)
 def test_non_finite_hyperparameters_are_refused(tiny_gan, name, value):
     with pytest.raises(ConfigError, match=f"{name} must be a finite number"):
         tiny_gan().compile("wgan-gp", **{name: value})
@@ -112,8 +113,11 @@ def test_empty_data_is_refused(tiny_gan, data):
 def test_generator_that_does_not_fit_the_critic_names_both():
     generator = kwgan.architectures.toy_generator(dim=8)
     critic = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)], name="three_d_critic")
-    with pytest.raises(ConfigError, match=r"generator 'generator' produces \(None, 2\).*"
-                                          r"critic 'three_d_critic' rejects"):
+    with pytest.raises(
+        ConfigError,
+        match=r"generator 'generator' produces \(None, 2\).*"
+        r"critic 'three_d_critic' rejects",
+    ):
         kwgan.GAN(generator, critic)
 
 
@@ -133,8 +137,9 @@ def test_every_expected_error_is_a_builtin_too():
 
 def cli(*args: str) -> str:
     env = {**os.environ, "KERAS_BACKEND": keras.backend.backend(), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    proc = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     from test_resume import error_line
 
     return error_line(proc)
@@ -148,16 +153,29 @@ def test_toy_cli_refuses_a_nan_penalty_weight(tmp_path):
 
 @pytest.mark.slow
 def test_lsun_cli_refuses_zero_critic_steps(tmp_path):
-    line = cli("experiments/lsun.py", "--dataset", "digits", "--image_size", "16",
-               "--dim", "4", "--arch", "cifar-dcgan", "--critic_steps", "0",
-               "--out", str(tmp_path / "r"))
+    line = cli(
+        "experiments/lsun.py",
+        "--dataset",
+        "digits",
+        "--image_size",
+        "16",
+        "--dim",
+        "4",
+        "--arch",
+        "cifar-dcgan",
+        "--critic_steps",
+        "0",
+        "--out",
+        str(tmp_path / "r"),
+    )
     assert line.startswith("lsun.py: error: ") and "critic_steps" in line
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not HAS_TF, reason="tensorflow-datasets sources need TensorFlow")
 def test_lsun_cli_without_lsun_on_disk_says_how_to_get_it(tmp_path):
-    line = cli("experiments/lsun.py", "--data_dir", str(tmp_path / "tfds"),
-               "--out", str(tmp_path / "r"))
+    line = cli(
+        "experiments/lsun.py", "--data_dir", str(tmp_path / "tfds"), "--out", str(tmp_path / "r")
+    )
     assert line.startswith("lsun.py: error: Image dataset 'lsun/bedroom' is not prepared")
     assert "--download" in line and str(tmp_path / "tfds") in line

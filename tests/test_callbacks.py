@@ -49,7 +49,11 @@ class StepRecorder(GeneratorIterationCallback):
         super().on_train_batch_end(batch, logs)
         gan = self.model
         self.steps.append(
-            (self.generator_iteration, counter(gan.generator_iterations), counter(gan.critic_cycle_step))
+            (
+                self.generator_iteration,
+                counter(gan.generator_iterations),
+                counter(gan.critic_cycle_step),
+            )
         )
 
     def on_generator_iteration_end(self, iteration, logs):
@@ -84,11 +88,15 @@ def test_counts_generator_iterations_of_a_fixed_generator():
     """A generator without weights (WGAN-GP Fig. 1a) still has generator iterations."""
     keras.utils.set_random_seed(0)
     bank = kwgan.data.sample("8gaussians", 1000, seed=7)
-    gan = kwgan.GAN(kwgan.architectures.fixed_generator(bank), kwgan.architectures.toy_critic(dim=8), seed=0)
+    gan = kwgan.GAN(
+        kwgan.architectures.fixed_generator(bank), kwgan.architectures.toy_critic(dim=8), seed=0
+    )
     gan.compile("wgan", critic_steps=2, warmup=False)
     recorder, history = StepRecorder(), LossHistory()
     gan.fit(toy_data(5), verbose=0, callbacks=[recorder, history])
-    assert [callback for callback, _, _ in recorder.steps] == [model for _, model, _ in recorder.steps]
+    assert [callback for callback, _, _ in recorder.steps] == [
+        model for _, model, _ in recorder.steps
+    ]
     assert recorder.generator_iteration == counter(gan.generator_iterations) == 2
     assert history.iterations == [1, 2] and history.history["g_loss"] == [0.0, 0.0]
     assert counter(gan.critic_optimizer.iterations) == 5
@@ -208,7 +216,11 @@ def test_sample_grid_writes_fixed_noise_grids(tiny_gan, tmp_path):
     grid = SampleGrid(str(tmp_path), every=2, n=6, seed=3, scale=2)
     gan.fit(real, batch_size=8, epochs=1, verbose=0, callbacks=[grid])  # 4 generator iterations
 
-    assert sorted(os.listdir(tmp_path)) == ["samples.png", "samples_0000002.png", "samples_0000004.png"]
+    assert sorted(os.listdir(tmp_path)) == [
+        "samples.png",
+        "samples_0000002.png",
+        "samples_0000004.png",
+    ]
     # 6 images of 8×8 in a 2×3 grid with 1-px borders: 19×28 pixels, ×2 nearest-neighbour.
     final = png(tmp_path / "samples.png")
     assert final.shape == (38, 56) and final.dtype == np.uint8
@@ -322,15 +334,24 @@ def test_generator_iterations_counted_once_with_steps_per_execution(tiny_gan, k,
     5 alternate, so several may end within one call, or none)."""
     schedule = kwgan.CriticSchedule(5, warmup_steps=7, warmup_iterations=2, warmup_every=4)
     gan = tiny_gan()
-    gan.compile("wgan-gp", steps_per_execution=k,
-                **({"schedule": schedule} if warmup else {"critic_steps": 2}))
+    gan.compile(
+        "wgan-gp",
+        steps_per_execution=k,
+        **({"schedule": schedule} if warmup else {"critic_steps": 2}),
+    )
     history = kwgan.callbacks.LossHistory()
     steps = 60
-    gan.fit(kwgan.data.toy("8gaussians", 8, steps_per_epoch=steps), callbacks=[history],
-            shuffle=False, verbose=0)
+    gan.fit(
+        kwgan.data.toy("8gaussians", 8, steps_per_epoch=steps),
+        callbacks=[history],
+        shuffle=False,
+        verbose=0,
+    )
     done = int(to_numpy(gan.generator_iterations))
-    expected = (steps // 2) if not warmup else next(
-        n for n in range(steps + 1) if schedule.total_critic_steps(n + 1) > steps
+    expected = (
+        (steps // 2)
+        if not warmup
+        else next(n for n in range(steps + 1) if schedule.total_critic_steps(n + 1) > steps)
     )
     assert done == expected
     assert history.iterations == list(range(1, done + 1))

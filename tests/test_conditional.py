@@ -57,7 +57,12 @@ def test_acgan_losses_by_hand():
     0.1 · CE(fake logits, drawn labels). Logits are the constant class_bias, so
     CE(label k) = logsumexp(bias) − bias_k.
     """
-    w, c, r, bias = np.array([0.6, 0.8]), np.array([1.0, -1.0]), np.array([0.5, 0.5]), np.array([0.0, 1.0, 2.0])
+    w, c, r, bias = (
+        np.array([0.6, 0.8]),
+        np.array([1.0, -1.0]),
+        np.array([0.5, 0.5]),
+        np.array([0.0, 1.0, 2.0]),
+    )
     labels = np.array([0, 1, 2, 2, 2, 1, 0, 2], "int32")
     gan = kwgan.GAN(conditional_generator(c), acgan_critic(w, 0.2, bias), seed=0)
     assert (gan.conditional, gan.acgan, gan.num_classes) == (True, True, 3)
@@ -83,15 +88,25 @@ def test_acgan_losses_by_hand():
 
 def test_acgan_weights_are_configurable_and_serialised(tmp_path):
     gan = kwgan.GAN(conditional_generator(), acgan_critic([0.6, 0.8]), seed=0)
-    gan.compile("wgan-gp", critic_optimizer=keras.optimizers.SGD(0.0), critic_steps=1,
-                acgan_weight=2.0, acgan_generator_weight=0.0)
+    gan.compile(
+        "wgan-gp",
+        critic_optimizer=keras.optimizers.SGD(0.0),
+        critic_steps=1,
+        acgan_weight=2.0,
+        acgan_generator_weight=0.0,
+    )
     x, y = np.zeros((4, 2), "float32"), np.zeros((4,), "int32")
     logs = gan.fit(x, y, batch_size=4, verbose=0).history
     assert logs["d_loss"][0] == pytest.approx(2.0 * LN3, rel=1e-5)  # D ≡ 0 on x = G = 0, ‖w‖ = 1
     assert logs["g_loss"][0] == pytest.approx(0.0, abs=1e-6)
     gan.save(tmp_path / "c.keras")
     loaded = keras.saving.load_model(tmp_path / "c.keras")
-    assert (loaded.num_classes, loaded.acgan, loaded.acgan_weight, loaded.acgan_generator_weight) == (3, True, 2.0, 0.0)
+    assert (
+        loaded.num_classes,
+        loaded.acgan,
+        loaded.acgan_weight,
+        loaded.acgan_generator_weight,
+    ) == (3, True, 2.0, 0.0)
 
 
 def test_conditional_generator_learns_to_follow_labels():
@@ -163,7 +178,12 @@ def test_generate_cycles_labels_and_checks_them():
     emb.embeddings.assign(np.array([[0, 0], [1, 1], [2, 2]], "float32"))
     gan = kwgan.GAN(g, acgan_critic([1, 0]))
     np.testing.assert_array_equal(gan.class_cycle(5), [0, 1, 2, 0, 1])
-    assert kwgan.GAN(kwgan.architectures.toy_generator(), kwgan.architectures.toy_critic()).class_cycle(5) is None
+    assert (
+        kwgan.GAN(
+            kwgan.architectures.toy_generator(), kwgan.architectures.toy_critic()
+        ).class_cycle(5)
+        is None
+    )
     np.testing.assert_allclose(gan.generate(np.zeros((4, 2)))[:, 0], [0, 1, 2, 0])
     np.testing.assert_allclose(gan.generate(np.zeros((2, 2)), labels=[2, 2])[:, 1], [2, 2])
     with pytest.raises(ValueError, match=r"class ids in \[0, 3\)"):

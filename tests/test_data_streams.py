@@ -308,7 +308,10 @@ def test_truncated_image_is_a_data_error_naming_the_file(tmp_path, suffix):
         for start_batch in (None, 0):
             with pytest.raises(DataError, match=f"bad.{suffix}"):
                 images(
-                    "folder", data_dir=tmp_path, image_size=8, batch_size=1,
+                    "folder",
+                    data_dir=tmp_path,
+                    image_size=8,
+                    batch_size=1,
                     start_batch=start_batch,
                 )
 

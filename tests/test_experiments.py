@@ -55,8 +55,23 @@ def assert_png(path, mode=None) -> np.ndarray:
 
 def test_toy_wgan_gp(tmp_path):
     out = tmp_path / "toy"
-    run("experiments/toy.py", "--dataset", "8gaussians", "--steps", "6", "--eval_every", "3",
-        "--eval_samples", "200", "--dim", "16", "--batch_size", "32", "--out", str(out))
+    run(
+        "experiments/toy.py",
+        "--dataset",
+        "8gaussians",
+        "--steps",
+        "6",
+        "--eval_every",
+        "3",
+        "--eval_samples",
+        "200",
+        "--dim",
+        "16",
+        "--batch_size",
+        "32",
+        "--out",
+        str(out),
+    )
 
     samples = np.load(out / "samples.npy")
     assert samples.dtype == np.float32 and samples.shape == (200, 2)  # eval_samples points
@@ -74,7 +89,10 @@ def test_toy_wgan_gp(tmp_path):
     floor = kwgan.metrics.w1_floor(functools.partial(kwgan.data.sample, "8gaussians"), 200)
     assert metrics["w1_floor"] == pytest.approx(floor)
     final = metrics["final"]
-    assert final == {**evaluations[-1], "w1_over_floor": pytest.approx(evaluations[-1]["w1"] / floor)}
+    assert final == {
+        **evaluations[-1],
+        "w1_over_floor": pytest.approx(evaluations[-1]["w1"] / floor),
+    }
     # Only two evaluations pair up with the W estimate: too few for a rank correlation.
     assert "spearman_w_estimate_vs_w1" in metrics
     assert metrics["spearman_w_estimate_vs_w1"] is None
@@ -95,9 +113,27 @@ def test_toy_wgan_gp(tmp_path):
 def test_toy_fixed_generator_wgan(tmp_path):
     """Fig. 1a: the critic trains alone, so the generator's samples are known exactly."""
     out = tmp_path / "fixed"
-    run("experiments/toy.py", "--fixed_generator", "--objective", "wgan", "--steps", "4",
-        "--critic_steps", "2", "--nowarmup", "--eval_every", "2", "--eval_samples", "100",
-        "--dim", "8", "--batch_size", "16", "--out", str(out))
+    run(
+        "experiments/toy.py",
+        "--fixed_generator",
+        "--objective",
+        "wgan",
+        "--steps",
+        "4",
+        "--critic_steps",
+        "2",
+        "--nowarmup",
+        "--eval_every",
+        "2",
+        "--eval_samples",
+        "100",
+        "--dim",
+        "8",
+        "--batch_size",
+        "16",
+        "--out",
+        str(out),
+    )
 
     bank = kwgan.data.sample("8gaussians", 100_000, seed=7)  # what toy.py gives the generator
     generator = kwgan.architectures.fixed_generator(bank)
@@ -115,10 +151,13 @@ def test_toy_fixed_generator_wgan(tmp_path):
     # Exact W1 of the untouched generator on the evaluation noise (seed 2) vs the target (seed 1).
     eval_noise = np.random.default_rng(2).normal(size=(100, 3)).astype("float32")
     expected = kwgan.metrics.exact_w1(
-        to_numpy(generator.predict(eval_noise, verbose=0)), kwgan.data.sample("8gaussians", 100, seed=1)
+        to_numpy(generator.predict(eval_noise, verbose=0)),
+        kwgan.data.sample("8gaussians", 100, seed=1),
     )
     assert [e["iteration"] for e in metrics["evaluations"]] == [2, 4]
-    assert [e["w1"] for e in metrics["evaluations"]] == pytest.approx([expected, expected], rel=1e-6)
+    assert [e["w1"] for e in metrics["evaluations"]] == pytest.approx(
+        [expected, expected], rel=1e-6
+    )
     logs = metrics["logs"]
     assert logs["iterations"] == [1, 2, 3, 4]
     assert set(logs) == {"iterations", "d_loss", "g_loss", "w_estimate"}  # no penalty under wgan
@@ -129,14 +168,32 @@ def test_toy_fixed_generator_wgan(tmp_path):
 
 # -- experiments/digits.py (and lsun.py's resume) -------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def digits_run(tmp_path_factory):
     """digits.py trained to --steps 1, then continued to --steps 2 (kills and resumes are
     tests/test_resume.py's)."""
     out = tmp_path_factory.mktemp("digits")
-    flags = ["--generator_dim", "8", "--critic_dim", "8", "--batch_size", "16", "--sample_every",
-             "1", "--num_samples", "20", "--lr", "2e-4", "--checkpoint_every", "1",
-             "--eval_every", "1", "--out", str(out)]
+    flags = [
+        "--generator_dim",
+        "8",
+        "--critic_dim",
+        "8",
+        "--batch_size",
+        "16",
+        "--sample_every",
+        "1",
+        "--num_samples",
+        "20",
+        "--lr",
+        "2e-4",
+        "--checkpoint_every",
+        "1",
+        "--eval_every",
+        "1",
+        "--out",
+        str(out),
+    ]
     run("experiments/digits.py", "--steps", "1", "--export=", *flags)
     export = ["--export", str(out / "saved")] if HAS_TF else ["--export="]
     resumed = run("experiments/digits.py", "--steps", "2", *export, *flags)
@@ -167,7 +224,9 @@ def test_digits_outputs(digits_run):
     assert samples.dtype == np.float32 and samples.shape == (20, 32, 32, 1)
     assert samples.min() >= -1 and samples.max() <= 1
     noise = np.random.default_rng(1).normal(size=(20, gan.latent_dim)).astype("float32")
-    np.testing.assert_allclose(samples, to_numpy(gan.generator.predict(noise, verbose=0)), atol=1e-5)
+    np.testing.assert_allclose(
+        samples, to_numpy(gan.generator.predict(noise, verbose=0)), atol=1e-5
+    )
 
     metrics = read_json(out / "metrics.json")
     assert metrics["config"]["dataset"] == "digits" and metrics["config"]["arch"] == "cifar-dcgan"
@@ -178,9 +237,12 @@ def test_digits_outputs(digits_run):
     assert 1 <= metrics["evaluations"][-1]["score"] <= 10 and metrics["evaluations"][-1]["fd"] > 0
     assert metrics["config"]["lr"] == 2e-4
     assert float(to_numpy(gan.generator_optimizer.learning_rate)) == pytest.approx(2e-4)
-    assert float(to_numpy(gan.critic_optimizer.learning_rate)) == pytest.approx(4e-4)  # --critic_lr default
+    assert float(to_numpy(gan.critic_optimizer.learning_rate)) == pytest.approx(
+        4e-4
+    )  # --critic_lr default
     assert metrics["parameters"] == {
-        "generator": gan.generator.count_params(), "critic": gan.critic.count_params()
+        "generator": gan.generator.count_params(),
+        "critic": gan.critic.count_params(),
     }
 
     # SampleGrid's default 64 images (not --num_samples) in an 8×8 grid of 32×32, ×2.
@@ -195,9 +257,25 @@ def test_digits_other_objectives_keep_their_papers_learning_rate(tmp_path):
     """digits.py's 2e-4 is WGAN-GP's; LSGAN keeps RMSProp 1e-4, the critic's learning
     rate decays linearly to 0 over the run with --lr_decay."""
     out = tmp_path / "lsgan"
-    run("experiments/digits.py", "--objective", "lsgan", "--steps", "2", "--lr_decay",
-        "--generator_dim", "8", "--critic_dim", "8", "--batch_size", "16", "--num_samples", "20",
-        "--out", str(out), "--export=")
+    run(
+        "experiments/digits.py",
+        "--objective",
+        "lsgan",
+        "--steps",
+        "2",
+        "--lr_decay",
+        "--generator_dim",
+        "8",
+        "--critic_dim",
+        "8",
+        "--batch_size",
+        "16",
+        "--num_samples",
+        "20",
+        "--out",
+        str(out),
+        "--export=",
+    )
     assert read_json(out / "metrics.json")["config"]["lr"] is None
     gan = keras.saving.load_model(out / "gan.keras")
     schedule = gan.critic_optimizer._learning_rate
@@ -242,9 +320,27 @@ MOCKED_LSUN = textwrap.dedent(
 )
 def test_lsun_on_mock_data(tmp_path):
     out = tmp_path / "lsun"
-    run("--dataset", "lsun/bedroom", "--arch", "dcgan", "--image_size", "16", "--dim", "8",
-        "--steps", "1", "--batch_size", "8", "--num_samples", "10", "--sample_every", "1",
-        "--out", str(out), code=MOCKED_LSUN)
+    run(
+        "--dataset",
+        "lsun/bedroom",
+        "--arch",
+        "dcgan",
+        "--image_size",
+        "16",
+        "--dim",
+        "8",
+        "--steps",
+        "1",
+        "--batch_size",
+        "8",
+        "--num_samples",
+        "10",
+        "--sample_every",
+        "1",
+        "--out",
+        str(out),
+        code=MOCKED_LSUN,
+    )
 
     samples = np.load(out / "samples.npy")
     assert samples.dtype == np.float32 and samples.shape == (10, 16, 16, 3)
@@ -267,10 +363,32 @@ def test_lsun_on_mock_data(tmp_path):
 )
 def test_conditional_acgan_on_mock_mnist(tmp_path):
     out = tmp_path / "mnist"
-    run("--dataset", "mnist", "--arch", "cifar-resnet", "--conditional", "--image_size", "32",
-        "--dim", "8", "--steps", "1", "--critic_steps", "1", "--batch_size", "8",
-        "--num_samples", "10", "--sample_every", "1", "--out", str(out),
-        "--export", str(out / "saved"), code=MOCKED_LSUN)
+    run(
+        "--dataset",
+        "mnist",
+        "--arch",
+        "cifar-resnet",
+        "--conditional",
+        "--image_size",
+        "32",
+        "--dim",
+        "8",
+        "--steps",
+        "1",
+        "--critic_steps",
+        "1",
+        "--batch_size",
+        "8",
+        "--num_samples",
+        "10",
+        "--sample_every",
+        "1",
+        "--out",
+        str(out),
+        "--export",
+        str(out / "saved"),
+        code=MOCKED_LSUN,
+    )
     metrics = read_json(out / "metrics.json")
     assert metrics["config"]["conditional"] is True and metrics["generator_iterations"] == 1
     assert np.load(out / "samples.npy").shape == (10, 32, 32, 1)
@@ -286,9 +404,27 @@ def test_conditional_digits_scores_label_accuracy(tmp_path):
     """A conditional digits run scores how often samples show their requested class, mid-run
     (1000 samples) and at the end (--num_samples of them), whatever --num_samples is."""
     out = tmp_path / "acgan"
-    run("experiments/digits.py", "--arch", "cifar-resnet", "--conditional", "--steps", "1",
-        "--eval_every", "1", "--generator_dim", "8", "--critic_dim", "8", "--batch_size", "16",
-        "--num_samples", "20", "--out", str(out), "--export=")
+    run(
+        "experiments/digits.py",
+        "--arch",
+        "cifar-resnet",
+        "--conditional",
+        "--steps",
+        "1",
+        "--eval_every",
+        "1",
+        "--generator_dim",
+        "8",
+        "--critic_dim",
+        "8",
+        "--batch_size",
+        "16",
+        "--num_samples",
+        "20",
+        "--out",
+        str(out),
+        "--export=",
+    )
     metrics = read_json(out / "metrics.json")
     assert metrics["config"]["conditional"] is True
     assert 0 <= metrics["evaluations"][0]["label_accuracy"] <= 1

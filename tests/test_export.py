@@ -146,8 +146,21 @@ def test_sample_cli_writes_grid_and_samples(exported, tmp_path):
     generator, path = exported
     grid, npy = tmp_path / "grid.png", tmp_path / "samples.npy"
     _python(
-        ["-m", "kwgan.sample", path, "--n", "5", "--out", str(grid), "--seed", "4",
-         "--npy", str(npy), "--scale", "2"],
+        [
+            "-m",
+            "kwgan.sample",
+            path,
+            "--n",
+            "5",
+            "--out",
+            str(grid),
+            "--seed",
+            "4",
+            "--npy",
+            str(npy),
+            "--scale",
+            "2",
+        ],
         cwd=REPO,
         env=CLI_ENV,
     )
@@ -355,8 +368,23 @@ def test_conditional_export_serves_noise_and_labels(tmp_path):
 
     # The CLI cycles through the classes, or draws the one --label asks for.
     npy = tmp_path / "samples.npy"
-    _python(["-m", "kwgan.sample", str(path), "--n", "4", "--out", str(tmp_path / "g.png"),
-             "--label", "2", "--npy", str(npy)], cwd=REPO, env=CLI_ENV)
+    _python(
+        [
+            "-m",
+            "kwgan.sample",
+            str(path),
+            "--n",
+            "4",
+            "--out",
+            str(tmp_path / "g.png"),
+            "--label",
+            "2",
+            "--npy",
+            str(npy),
+        ],
+        cwd=REPO,
+        env=CLI_ENV,
+    )
     expected = keras.ops.convert_to_numpy(
         generator([_noise(4, seed=0), np.full(4, 2)], training=False)
     )

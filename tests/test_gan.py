@@ -1,7 +1,5 @@
 """The adversarial model through its public API, on whichever backend KERAS_BACKEND picks."""
 
-import os
-
 import keras
 import numpy as np
 import pytest
@@ -38,9 +36,7 @@ def test_gradient_penalty_step_by_hand():
     """
     w, c, r, lam, lr = np.array([3.0, 4.0]), np.array([1.0, -1.0]), np.array([0.5, 0.5]), 10.0, 0.01
     gan = kwgan.GAN(constant_generator(c), linear_critic(w, 0.2), seed=0)
-    gan.compile(
-        "wgan-gp", critic_optimizer=keras.optimizers.SGD(lr), critic_steps=5, gp_weight=lam
-    )
+    gan.compile("wgan-gp", critic_optimizer=keras.optimizers.SGD(lr), critic_steps=5, gp_weight=lam)
     real = np.tile(r.astype("float32"), (8, 1))
     logs = gan.fit(real, batch_size=8, epochs=1, verbose=0).history
     norm = np.linalg.norm(w)
@@ -95,7 +91,15 @@ def test_schedule_with_warmup_drives_generator_iterations(tiny_gan):
 
 def test_wgan_repo_warmup_schedule():
     s = kwgan.CriticSchedule.wgan()
-    assert [s.steps_before(g) for g in (0, 24, 25, 499, 500, 501, 1000)] == [100, 100, 5, 5, 100, 5, 100]
+    assert [s.steps_before(g) for g in (0, 24, 25, 499, 500, 501, 1000)] == [
+        100,
+        100,
+        5,
+        5,
+        100,
+        5,
+        100,
+    ]
     assert s.total_critic_steps(26) == 25 * 100 + 5
 
 
@@ -118,7 +122,7 @@ def test_fixed_seed_is_deterministic(tiny_gan):
         gan.compile("wgan-gp")
         gan.fit(kwgan.data.toy("25gaussians", batch_size=16, steps_per_epoch=10), verbose=0)
         runs.append(weights(gan))
-    for a, b in zip(*runs):
+    for a, b in zip(*runs, strict=False):
         np.testing.assert_array_equal(a, b)
 
 
@@ -145,10 +149,12 @@ def test_resume_after_interrupt_equals_uninterrupted(tiny_gan, tmp_path):
     resumed.compile("wgan-gp")
     resumed.fit(data, callbacks=[backup], **fit)
 
-    assert int(to_numpy(resumed.generator_iterations)) == int(to_numpy(straight.generator_iterations))
-    for a, b in zip(weights(straight), weights(resumed)):
+    assert int(to_numpy(resumed.generator_iterations)) == int(
+        to_numpy(straight.generator_iterations)
+    )
+    for a, b in zip(weights(straight), weights(resumed), strict=False):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
-    for a, b in zip(straight.optimizer.variables, resumed.optimizer.variables):
+    for a, b in zip(straight.optimizer.variables, resumed.optimizer.variables, strict=False):
         np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=1e-5, atol=1e-7)
 
 
@@ -167,7 +173,7 @@ def test_keras_file_round_trip(tiny_gan, tmp_path):
     assert loaded.schedule.get_config() == gan.schedule.get_config()
     assert int(to_numpy(loaded.generator_iterations)) == 2
     assert int(to_numpy(loaded.critic_optimizer.iterations)) == 4
-    for a, b in zip(gan.optimizer.variables, loaded.optimizer.variables):
+    for a, b in zip(gan.optimizer.variables, loaded.optimizer.variables, strict=False):
         np.testing.assert_allclose(to_numpy(a), to_numpy(b))
     loaded.fit(kwgan.data.toy("swissroll", batch_size=8, steps_per_epoch=2), verbose=0)
     assert int(to_numpy(loaded.generator_iterations)) == 3
@@ -192,8 +198,12 @@ def test_short_8gaussians_run_lowers_exact_w1():
         kwgan.architectures.toy_generator(dim=64), kwgan.architectures.toy_critic(dim=64), seed=0
     )
     # gan_toy.py's λ = 0.1 and β1 = 0.5, at a 10× learning rate so 100 iterations show it.
-    gan.compile("wgan-gp", gp_weight=0.1, generator_optimizer=keras.optimizers.Adam(1e-3, 0.5, 0.9),
-                critic_optimizer=keras.optimizers.Adam(1e-3, 0.5, 0.9))
+    gan.compile(
+        "wgan-gp",
+        gp_weight=0.1,
+        generator_optimizer=keras.optimizers.Adam(1e-3, 0.5, 0.9),
+        critic_optimizer=keras.optimizers.Adam(1e-3, 0.5, 0.9),
+    )
     target = kwgan.data.sample("8gaussians", 500, seed=1)
     z = np.random.default_rng(2).normal(size=(500, 2)).astype("float32")
 
@@ -225,14 +235,19 @@ def test_bad_objective_and_settings(tiny_gan):
 
 def test_critic_must_return_one_score_per_sample():
     with pytest.raises(ValueError, match="one score per sample"):
-        kwgan.GAN(kwgan.architectures.toy_generator(dim=8), keras.Sequential(
-            [keras.Input((2,)), keras.layers.Dense(3)]
-        ))
+        kwgan.GAN(
+            kwgan.architectures.toy_generator(dim=8),
+            keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)]),
+        )
 
 
 def test_latent_dim_mismatch():
     with pytest.raises(ValueError, match="latent_dim=3"):
-        kwgan.GAN(kwgan.architectures.toy_generator(dim=8), kwgan.architectures.toy_critic(dim=8), latent_dim=3)
+        kwgan.GAN(
+            kwgan.architectures.toy_generator(dim=8),
+            kwgan.architectures.toy_critic(dim=8),
+            latent_dim=3,
+        )
 
 
 def test_data_of_wrong_shape_rank_or_dtype(tiny_gan):
@@ -259,7 +274,9 @@ def test_mixed_bfloat16_policy_trains_with_float32_penalty():
             kwgan.architectures.toy_generator(dim=8), kwgan.architectures.toy_critic(dim=8), seed=0
         )
         gan.compile("wgan-gp")
-        logs = gan.fit(kwgan.data.toy("8gaussians", batch_size=8, steps_per_epoch=5), verbose=0).history
+        logs = gan.fit(
+            kwgan.data.toy("8gaussians", batch_size=8, steps_per_epoch=5), verbose=0
+        ).history
     finally:
         keras.mixed_precision.set_global_policy("float32")
     assert gan.critic.layers[1].compute_dtype == "bfloat16"

@@ -14,16 +14,12 @@ WHITE = 255
 
 def _constant_images(values, size=2, channels=1):
     """One size×size image per value, every pixel equal to it."""
-    return np.stack(
-        [np.full((size, size, channels), v, np.float32) for v in values]
-    )
+    return np.stack([np.full((size, size, channels), v, np.float32) for v in values])
 
 
 def test_to_uint8_maps_range_clips_and_blackens_nan():
     x = np.array([-1.0, -0.5, 0.0, 0.5, 1.0, -3.0, 7.0, np.nan], np.float32)
-    np.testing.assert_array_equal(
-        to_uint8(x), [0, 64, 128, 191, 255, 0, 255, 0]
-    )
+    np.testing.assert_array_equal(to_uint8(x), [0, 64, 128, 191, 255, 0, 255, 0])
 
 
 def test_four_2x2_images_tile_into_7x7_with_white_separators():

@@ -82,7 +82,8 @@ SCRIPT = WITHOUT_TENSORFLOW + textwrap.dedent(
     gan.fit(kwgan.data.toy("8gaussians", batch_size=8, steps_per_epoch=5), verbose=0,
             callbacks=[history])
     assert count(gan.generator_iterations) == 2, count(gan.generator_iterations)
-    assert history.iterations == [1, 2] and set(history.history) == {"d_loss", "g_loss", "w_estimate", "gp"}
+    assert history.iterations == [1, 2]
+    assert set(history.history) == {"d_loss", "g_loss", "w_estimate", "gp"}
     assert all(np.isfinite(v).all() for v in history.history.values())
 
     # The digits through Pillow and a PyDataset, into a tiny conv critic.
@@ -120,7 +121,8 @@ SCRIPT = WITHOUT_TENSORFLOW + textwrap.dedent(
             raise AssertionError(f"{what} worked without TensorFlow")
     import os
     assert not os.path.exists("unused_export_dir")
-    assert not any(name.partition(".")[0] in ("tensorflow", "tensorflow_datasets") for name in sys.modules)
+    top_level = {name.partition(".")[0] for name in sys.modules}
+    assert not top_level & {"tensorflow", "tensorflow_datasets"}
     print("OK")
     """
 )
@@ -130,7 +132,11 @@ def test_train_without_tensorflow(tmp_path):
     env = {**os.environ, "KERAS_BACKEND": keras.backend.backend()}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     proc = subprocess.run(
-        [sys.executable, "-c", SCRIPT], cwd=tmp_path, env=env, capture_output=True, text=True,
+        [sys.executable, "-c", SCRIPT],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=600,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]

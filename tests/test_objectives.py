@@ -4,10 +4,9 @@ import math
 
 import numpy as np
 import pytest
-from keras import ops
 
-from kwgan import objectives, penalties
 from conftest import to_numpy
+from kwgan import objectives, penalties
 
 REAL = np.array([[0.5], [2.0], [-1.0]], "float32")
 FAKE = np.array([[-0.5], [1.0], [0.0]], "float32")
@@ -48,7 +47,9 @@ def test_paper_defaults():
     assert dcgan.critic_steps == lsgan.critic_steps == 1
     g_opt, d_opt = gp.optimizers()
     assert g_opt is not d_opt
-    assert (float(d_opt.learning_rate), d_opt.beta_1, d_opt.beta_2) == pytest.approx((1e-4, 0.0, 0.9))
+    assert (float(d_opt.learning_rate), d_opt.beta_1, d_opt.beta_2) == pytest.approx(
+        (1e-4, 0.0, 0.9)
+    )
     assert float(wgan.optimizers()[1].learning_rate) == pytest.approx(5e-5)
     assert float(dcgan.optimizers()[1].learning_rate) == pytest.approx(2e-4)
     assert dcgan.optimizers()[1].beta_1 == pytest.approx(0.5)

@@ -25,8 +25,21 @@ from kwgan.errors import DataError
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
-TOY = ["experiments/toy.py", "--dataset", "8gaussians", "--dim", "16", "--batch_size", "32",
-       "--eval_every", "4", "--eval_samples", "200", "--checkpoint_every", "7"]
+TOY = [
+    "experiments/toy.py",
+    "--dataset",
+    "8gaussians",
+    "--dim",
+    "16",
+    "--batch_size",
+    "32",
+    "--eval_every",
+    "4",
+    "--eval_samples",
+    "200",
+    "--checkpoint_every",
+    "7",
+]
 
 # Runs a script with one instant patched to SIGKILL the process: `python -c KILLER POINT N
 # SCRIPT ARGS...` dies at the N-th time POINT is reached.
@@ -91,8 +104,10 @@ def error_line(proc: subprocess.CompletedProcess) -> str:
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
     lines = [
-        line for line in proc.stderr.splitlines()
-        if line.strip() and not line.startswith(("WARNING: All log messages", "I0000", "W0000"))
+        line
+        for line in proc.stderr.splitlines()
+        if line.strip()
+        and not line.startswith(("WARNING: All log messages", "I0000", "W0000"))
         and not (len(line) > 5 and line[0] in "IWE" and line[1:5].isdigit())
     ]
     assert len(lines) == 1, proc.stderr[-3000:]
@@ -143,6 +158,7 @@ def test_toy_killed_anywhere_resumes_to_the_same_result(tmp_path, toy_reference,
 def test_toy_finished_run_is_left_alone_and_continues(tmp_path, toy_reference):
     out = tmp_path / "toy"
     ok(run(*TOY, "--steps", "8", "--out", str(out)))
+
     def written():
         return {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.name != ".kwgan.lock"}
 
@@ -182,10 +198,29 @@ def test_second_run_on_one_out_is_refused(tmp_path):
 def test_image_run_killed_resumes_to_the_same_result(tmp_path):
     """The image pipeline (tf.data where TensorFlow is installed, else ImageBatches) resumes
     at the killed run's batch, across several passes over the digits."""
-    args = ["experiments/lsun.py", "--dataset", "digits", "--image_size", "16",
-            "--arch", "cifar-dcgan", "--dim", "4", "--batch_size", "256", "--steps", "16",
-            "--critic_steps", "2", "--num_samples", "40", "--checkpoint_every", "5",
-            "--sample_every", "8"]
+    args = [
+        "experiments/lsun.py",
+        "--dataset",
+        "digits",
+        "--image_size",
+        "16",
+        "--arch",
+        "cifar-dcgan",
+        "--dim",
+        "4",
+        "--batch_size",
+        "256",
+        "--steps",
+        "16",
+        "--critic_steps",
+        "2",
+        "--num_samples",
+        "40",
+        "--checkpoint_every",
+        "5",
+        "--sample_every",
+        "8",
+    ]
     reference, resumed = tmp_path / "reference", tmp_path / "resumed"
     ok(run(*args, "--out", str(reference)))
     killed("batch", 13, *args, "--out", str(resumed))  # in the 2nd pass, mid-interval
@@ -195,9 +230,27 @@ def test_image_run_killed_resumes_to_the_same_result(tmp_path):
 
 def test_nan_stops_the_run_keeps_the_checkpoint_exports_nothing(tmp_path):
     out, export = tmp_path / "run", tmp_path / "export"
-    proc = run("experiments/lsun.py", "--dataset", "digits", "--image_size", "16",
-               "--arch", "cifar-dcgan", "--dim", "4", "--batch_size", "64", "--steps", "5",
-               "--lr", "1e30", "--export", str(export), "--out", str(out))
+    proc = run(
+        "experiments/lsun.py",
+        "--dataset",
+        "digits",
+        "--image_size",
+        "16",
+        "--arch",
+        "cifar-dcgan",
+        "--dim",
+        "4",
+        "--batch_size",
+        "64",
+        "--steps",
+        "5",
+        "--lr",
+        "1e30",
+        "--export",
+        str(export),
+        "--out",
+        str(out),
+    )
     assert "diverged at generator iteration 1" in error_line(proc)
     assert not export.exists() and not (out / "samples.npy").exists()
     assert not (out / "checkpoints").exists()  # nothing saved from the NaN step
@@ -218,7 +271,9 @@ def test_nan_guard_keeps_the_last_good_checkpoint(tiny_gan, tmp_path):
     gan.compile("wgan-gp")
     with pytest.raises(DataError, match="generator iteration 2 holds 16 NaN"):
         gan.fit(
-            Batches(), shuffle=False, verbose=0,
+            Batches(),
+            shuffle=False,
+            verbose=0,
             callbacks=[kwgan.checkpoint.Checkpoint(tmp_path, every=5)],
         )
     restored = tiny_gan()

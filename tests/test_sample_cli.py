@@ -58,7 +58,10 @@ def exports(tmp_path_factory):
     paths = str(root / "images"), str(root / "points")
     result = subprocess.run(
         [sys.executable, "-c", EXPORT_BOTH, *paths],
-        cwd=REPO, env=ENV, capture_output=True, text=True,
+        cwd=REPO,
+        env=ENV,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return paths

@@ -1,6 +1,5 @@
 """Generator and critic architectures from the WGAN and WGAN-GP papers."""
 
-from kwgan.architectures.toy import NoisyTarget, fixed_generator, toy_critic, toy_generator
 from kwgan.architectures.cifar import (
     cifar_dcgan_critic,
     cifar_dcgan_generator,
@@ -36,6 +35,7 @@ from kwgan.architectures.resnet import (
     resnet101_critic,
     resnet101_generator,
 )
+from kwgan.architectures.toy import NoisyTarget, fixed_generator, toy_critic, toy_generator
 from kwgan.architectures.wgan_repo import (
     wgan_dcgan_critic,
     wgan_dcgan_generator,

@@ -269,7 +269,9 @@ def get(name: str) -> Architecture:
         ) from None
 
 
-def _norm(rule: NormRule | None, override: str | None, objective: objectives.Objective, which: str) -> dict:
+def _norm(
+    rule: NormRule | None, override: str | None, objective: objectives.Objective, which: str
+) -> dict:
     if override == AUTO:
         return {} if rule is None else {"norm": rule(objective)}
     if rule is None:

@@ -11,9 +11,7 @@ import keras
 import numpy as np
 
 
-def _mlp(
-    input_dim: int, output_dim: int, dim: int, depth: int, name: str
-) -> keras.Model:
+def _mlp(input_dim: int, output_dim: int, dim: int, depth: int, name: str) -> keras.Model:
     inputs = keras.Input((input_dim,), name=f"{name}_input")
     x = inputs
     for i in range(depth):

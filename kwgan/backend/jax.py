@@ -26,7 +26,7 @@ class _State(dict):
         return [self[id(v)] for v in variables]
 
     def put_all(self, variables, values):
-        for v, value in zip(variables, values):
+        for v, value in zip(variables, values, strict=True):
             self[id(v)] = value
 
     def only(self, variables) -> dict:
@@ -52,9 +52,13 @@ class GANTrainer(Trainer):
             try:
                 return train_function(state, data)
             except Exception:
-                variables = (self.trainable_variables, self.non_trainable_variables, self.optimizer.variables)
-                for group, values in zip(variables, state):
-                    for variable, value in zip(group, values):
+                variables = (
+                    self.trainable_variables,
+                    self.non_trainable_variables,
+                    self.optimizer.variables,
+                )
+                for group, values in zip(variables, state, strict=True):
+                    for variable, value in zip(group, values, strict=True):
                         variable.assign(value)
                 raise
 
@@ -144,9 +148,7 @@ class GANTrainer(Trainer):
         (_, (logs, non_trainable)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
             trainable, values.get_all(c.non_trainable_variables)
         )
-        trainable, opt_values = opt.stateless_apply(
-            values.get_all(opt.variables), grads, trainable
-        )
+        trainable, opt_values = opt.stateless_apply(values.get_all(opt.variables), grads, trainable)
         values.put_all(c.trainable_variables, trainable)
         values.put_all(c.non_trainable_variables, non_trainable)
         values.put_all(opt.variables, opt_values)

@@ -16,7 +16,7 @@ from kwgan.trainer import Trainer
 def _gradients(loss, variables):
     values = [v.value for v in variables]
     grads = torch.autograd.grad(loss, values, allow_unused=True)
-    return [torch.zeros_like(v) if g is None else g for g, v in zip(grads, values)]
+    return [torch.zeros_like(v) if g is None else g for g, v in zip(grads, values, strict=True)]
 
 
 class GANTrainer(Trainer):
@@ -58,7 +58,9 @@ class GANTrainer(Trainer):
         loss = torch.zeros(())
         if self.trains_generator:
             labels = self.fake_labels(batch_size)
-            fake = self.generator(self.generator_inputs(self.noise(batch_size), labels), training=True)
+            fake = self.generator(
+                self.generator_inputs(self.noise(batch_size), labels), training=True
+            )
             loss = self.generator_loss(self.call_critic(fake, labels), labels)
             variables = self.generator.trainable_variables
             grads = _gradients(loss, variables)

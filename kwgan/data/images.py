@@ -631,9 +631,7 @@ def _tfds_examples(
     else:
         read_config, shuffle_files = tfds.ReadConfig(shuffle_seed=seed), shuffle
     try:
-        return builder.as_dataset(
-            split=split, shuffle_files=shuffle_files, read_config=read_config
-        )
+        return builder.as_dataset(split=split, shuffle_files=shuffle_files, read_config=read_config)
     except AssertionError:
         if builder.data_path.exists():
             raise
@@ -769,8 +767,9 @@ def _decode_file(path: tf.Tensor) -> dict[str, tf.Tensor]:
     )
     image = tf.cond(
         sixteen_bit,
-        lambda: tf.cast(tf.io.decode_png(contents, channels=3, dtype=tf.uint16), tf.float32)
-        / 257.0,
+        lambda: (
+            tf.cast(tf.io.decode_png(contents, channels=3, dtype=tf.uint16), tf.float32) / 257.0
+        ),
         lambda: tf.cast(
             tf.io.decode_image(contents, channels=3, expand_animations=False), tf.float32
         ),

@@ -16,8 +16,8 @@ batches continues where it stopped, whatever epoch boundaries lay in between.
 
 from __future__ import annotations
 
-import numpy as np
 import keras
+import numpy as np
 from sklearn.datasets import make_swiss_roll
 
 from kwgan.errors import ConfigError, check_positive_int
@@ -28,9 +28,7 @@ _25G_POINTS = 100_000
 
 def _check_name(name: str) -> None:
     if name not in NAMES:
-        raise ValueError(
-            f"Unknown toy dataset {name!r}; choose one of {', '.join(NAMES)}."
-        )
+        raise ValueError(f"Unknown toy dataset {name!r}; choose one of {', '.join(NAMES)}.")
 
 
 def _check_start_batch(start_batch: object) -> None:

@@ -1,11 +1,11 @@
 """Sample quality for generated handwritten digits, judged by a small digits classifier.
 
-The papers score CIFAR samples with the Inception network (WGAN-GP paper §5.3, Table 3). That network is
-neither offline nor CPU-cheap, so kwgan scores digits the same way with a stand-in it can
-always build: an MLP trained on scikit-learn's bundled 8×8 digits (`load_digits`, 1797
-images). Half of them, stratified, train the classifier; the other half is held out as the
-"real" reference, so real digits are scored by a classifier that never saw them, just as
-generated ones are.
+The papers score CIFAR samples with the Inception network (WGAN-GP paper §5.3, Table 3).
+That network is neither offline nor CPU-cheap, so kwgan scores digits the same way with a
+stand-in it can always build: an MLP trained on scikit-learn's bundled 8×8 digits
+(`load_digits`, 1797 images). Half of them, stratified, train the classifier; the other
+half is held out as the "real" reference, so real digits are scored by a classifier that
+never saw them, just as generated ones are.
 
 * `classifier_score` is the Inception Score protocol with this classifier: exp(E_x KL(p(y|x)
   ‖ p(y))), mean ± std over contiguous splits. It rewards confident and diverse class

@@ -154,18 +154,8 @@ def test_toy_cli_refuses_a_nan_penalty_weight(tmp_path):
 @pytest.mark.slow
 def test_lsun_cli_refuses_zero_critic_steps(tmp_path):
     line = cli(
-        "experiments/lsun.py",
-        "--dataset",
-        "digits",
-        "--image_size",
-        "16",
-        "--dim",
-        "4",
-        "--arch",
-        "cifar-dcgan",
-        "--critic_steps",
-        "0",
-        "--out",
+        *"experiments/lsun.py --dataset digits --image_size 16 --dim 4 --arch".split(),
+        *"cifar-dcgan --critic_steps 0 --out".split(),
         str(tmp_path / "r"),
     )
     assert line.startswith("lsun.py: error: ") and "critic_steps" in line

@@ -56,20 +56,8 @@ def assert_png(path, mode=None) -> np.ndarray:
 def test_toy_wgan_gp(tmp_path):
     out = tmp_path / "toy"
     run(
-        "experiments/toy.py",
-        "--dataset",
-        "8gaussians",
-        "--steps",
-        "6",
-        "--eval_every",
-        "3",
-        "--eval_samples",
-        "200",
-        "--dim",
-        "16",
-        "--batch_size",
-        "32",
-        "--out",
+        *"experiments/toy.py --dataset 8gaussians --steps 6 --eval_every 3".split(),
+        *"--eval_samples 200 --dim 16 --batch_size 32 --out".split(),
         str(out),
     )
 
@@ -114,24 +102,9 @@ def test_toy_fixed_generator_wgan(tmp_path):
     """Fig. 1a: the critic trains alone, so the generator's samples are known exactly."""
     out = tmp_path / "fixed"
     run(
-        "experiments/toy.py",
-        "--fixed_generator",
-        "--objective",
-        "wgan",
-        "--steps",
-        "4",
-        "--critic_steps",
-        "2",
-        "--nowarmup",
-        "--eval_every",
-        "2",
-        "--eval_samples",
-        "100",
-        "--dim",
-        "8",
-        "--batch_size",
-        "16",
-        "--out",
+        *"experiments/toy.py --fixed_generator --objective wgan --steps 4".split(),
+        *"--critic_steps 2 --nowarmup --eval_every 2 --eval_samples 100 --dim 8".split(),
+        *"--batch_size 16 --out".split(),
         str(out),
     )
 
@@ -175,23 +148,8 @@ def digits_run(tmp_path_factory):
     tests/test_resume.py's)."""
     out = tmp_path_factory.mktemp("digits")
     flags = [
-        "--generator_dim",
-        "8",
-        "--critic_dim",
-        "8",
-        "--batch_size",
-        "16",
-        "--sample_every",
-        "1",
-        "--num_samples",
-        "20",
-        "--lr",
-        "2e-4",
-        "--checkpoint_every",
-        "1",
-        "--eval_every",
-        "1",
-        "--out",
+        *"--generator_dim 8 --critic_dim 8 --batch_size 16 --sample_every 1".split(),
+        *"--num_samples 20 --lr 2e-4 --checkpoint_every 1 --eval_every 1 --out".split(),
         str(out),
     ]
     run("experiments/digits.py", "--steps", "1", "--export=", *flags)
@@ -258,21 +216,8 @@ def test_digits_other_objectives_keep_their_papers_learning_rate(tmp_path):
     rate decays linearly to 0 over the run with --lr_decay."""
     out = tmp_path / "lsgan"
     run(
-        "experiments/digits.py",
-        "--objective",
-        "lsgan",
-        "--steps",
-        "2",
-        "--lr_decay",
-        "--generator_dim",
-        "8",
-        "--critic_dim",
-        "8",
-        "--batch_size",
-        "16",
-        "--num_samples",
-        "20",
-        "--out",
+        *"experiments/digits.py --objective lsgan --steps 2 --lr_decay".split(),
+        *"--generator_dim 8 --critic_dim 8 --batch_size 16 --num_samples 20 --out".split(),
         str(out),
         "--export=",
     )
@@ -321,23 +266,8 @@ MOCKED_LSUN = textwrap.dedent(
 def test_lsun_on_mock_data(tmp_path):
     out = tmp_path / "lsun"
     run(
-        "--dataset",
-        "lsun/bedroom",
-        "--arch",
-        "dcgan",
-        "--image_size",
-        "16",
-        "--dim",
-        "8",
-        "--steps",
-        "1",
-        "--batch_size",
-        "8",
-        "--num_samples",
-        "10",
-        "--sample_every",
-        "1",
-        "--out",
+        *"--dataset lsun/bedroom --arch dcgan --image_size 16 --dim 8 --steps 1".split(),
+        *"--batch_size 8 --num_samples 10 --sample_every 1 --out".split(),
         str(out),
         code=MOCKED_LSUN,
     )
@@ -364,26 +294,9 @@ def test_lsun_on_mock_data(tmp_path):
 def test_conditional_acgan_on_mock_mnist(tmp_path):
     out = tmp_path / "mnist"
     run(
-        "--dataset",
-        "mnist",
-        "--arch",
-        "cifar-resnet",
-        "--conditional",
-        "--image_size",
-        "32",
-        "--dim",
-        "8",
-        "--steps",
-        "1",
-        "--critic_steps",
-        "1",
-        "--batch_size",
-        "8",
-        "--num_samples",
-        "10",
-        "--sample_every",
-        "1",
-        "--out",
+        *"--dataset mnist --arch cifar-resnet --conditional --image_size 32 --dim 8".split(),
+        *"--steps 1 --critic_steps 1 --batch_size 8 --num_samples 10 --sample_every".split(),
+        *"1 --out".split(),
         str(out),
         "--export",
         str(out / "saved"),
@@ -405,23 +318,9 @@ def test_conditional_digits_scores_label_accuracy(tmp_path):
     (1000 samples) and at the end (--num_samples of them), whatever --num_samples is."""
     out = tmp_path / "acgan"
     run(
-        "experiments/digits.py",
-        "--arch",
-        "cifar-resnet",
-        "--conditional",
-        "--steps",
-        "1",
-        "--eval_every",
-        "1",
-        "--generator_dim",
-        "8",
-        "--critic_dim",
-        "8",
-        "--batch_size",
-        "16",
-        "--num_samples",
-        "20",
-        "--out",
+        *"experiments/digits.py --arch cifar-resnet --conditional --steps 1".split(),
+        *"--eval_every 1 --generator_dim 8 --critic_dim 8 --batch_size 16".split(),
+        *"--num_samples 20 --out".split(),
         str(out),
         "--export=",
     )

@@ -25,21 +25,12 @@ from kwgan.errors import DataError
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
-TOY = [
-    "experiments/toy.py",
-    "--dataset",
-    "8gaussians",
-    "--dim",
-    "16",
-    "--batch_size",
-    "32",
-    "--eval_every",
-    "4",
-    "--eval_samples",
-    "200",
-    "--checkpoint_every",
-    "7",
-]
+TOY = (
+    "experiments/toy.py --dataset 8gaussians --dim 16 --batch_size 32 --eval_every 4 "
+    "--eval_samples 200 --checkpoint_every 7"
+).split()
+# A tiny image run: 4-wide networks on 16×16 digits.
+DIGITS = "experiments/lsun.py --dataset digits --image_size 16 --arch cifar-dcgan --dim 4".split()
 
 # Runs a script with one instant patched to SIGKILL the process: `python -c KILLER POINT N
 # SCRIPT ARGS...` dies at the N-th time POINT is reached.
@@ -199,27 +190,9 @@ def test_image_run_killed_resumes_to_the_same_result(tmp_path):
     """The image pipeline (tf.data where TensorFlow is installed, else ImageBatches) resumes
     at the killed run's batch, across several passes over the digits."""
     args = [
-        "experiments/lsun.py",
-        "--dataset",
-        "digits",
-        "--image_size",
-        "16",
-        "--arch",
-        "cifar-dcgan",
-        "--dim",
-        "4",
-        "--batch_size",
-        "256",
-        "--steps",
-        "16",
-        "--critic_steps",
-        "2",
-        "--num_samples",
-        "40",
-        "--checkpoint_every",
-        "5",
-        "--sample_every",
-        "8",
+        *DIGITS,
+        *"--batch_size 256 --steps 16 --critic_steps 2 --num_samples 40".split(),
+        *"--checkpoint_every 5 --sample_every 8".split(),
     ]
     reference, resumed = tmp_path / "reference", tmp_path / "resumed"
     ok(run(*args, "--out", str(reference)))
@@ -230,27 +203,8 @@ def test_image_run_killed_resumes_to_the_same_result(tmp_path):
 
 def test_nan_stops_the_run_keeps_the_checkpoint_exports_nothing(tmp_path):
     out, export = tmp_path / "run", tmp_path / "export"
-    proc = run(
-        "experiments/lsun.py",
-        "--dataset",
-        "digits",
-        "--image_size",
-        "16",
-        "--arch",
-        "cifar-dcgan",
-        "--dim",
-        "4",
-        "--batch_size",
-        "64",
-        "--steps",
-        "5",
-        "--lr",
-        "1e30",
-        "--export",
-        str(export),
-        "--out",
-        str(out),
-    )
+    args = "--batch_size 64 --steps 5 --lr 1e30".split()
+    proc = run(*DIGITS, *args, "--export", str(export), "--out", str(out))
     assert "diverged at generator iteration 1" in error_line(proc)
     assert not export.exists() and not (out / "samples.npy").exists()
     assert not (out / "checkpoints").exists()  # nothing saved from the NaN step

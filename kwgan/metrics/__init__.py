@@ -1,5 +1,10 @@
-"""Sample-quality metrics, computed on NumPy arrays after training (no Keras backend needed)."""
+"""Sample-quality metrics, computed on NumPy arrays after training.
 
+The digits metrics need no Keras backend; FID and KID run the Inception network
+(`kwgan.metrics.inception`) through Keras on whichever backend is active.
+"""
+
+from kwgan.metrics import inception
 from kwgan.metrics.digits import (
     classifier_score,
     digits_report,
@@ -10,4 +15,13 @@ from kwgan.metrics.digits import (
     to_digits8,
 )
 from kwgan.metrics.distances import exact_w1, w1_floor
+from kwgan.metrics.fid_kid import (
+    RealStatistics,
+    fid,
+    fid_score,
+    frechet_distance_from_stats,
+    kid,
+    kid_score,
+    real_statistics,
+)
 from kwgan.metrics.modes import mode_stats

@@ -13,6 +13,11 @@ from them on request). Steps are *generator* iterations, as in the papers.
     python experiments/lsun.py --dataset digits --image_size 32 --arch cifar-dcgan --dim 32 \
         --out runs/digits
 
+`--fid_samples N` scores N samples by FID and KID (Heusel et al. 2017; Bińkowski et al. 2018)
+against the dataset's test split, as compare_gan (Lucic et al. 2018) compares objectives on
+a fixed architecture (`--arch infogan` for (Fashion-)MNIST); `--fid_every K` also does so
+during training.
+
 Writes into --out: samples.png (and samples_*.png during training), samples.npy (≥ 1000 images,
 float32 NHWC in [−1, 1]), metrics.json, w_estimate.png (Wasserstein objectives), gan.keras,
 run.json (the flags), checkpoints/, and with --export a TensorFlow SavedModel of the
@@ -22,6 +27,7 @@ as the uninterrupted run would; a larger --steps continues a finished run.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 
@@ -88,6 +94,20 @@ flags.DEFINE_integer(
     None,
     "Digits: score 1000 samples every this many generator iterations (metrics.json 'evaluations').",
 )
+flags.DEFINE_integer(
+    "fid_samples",
+    None,
+    "After training, FID and KID of this many samples against the dataset's test split "
+    "(metrics.json 'fid'; needs the FID Inception weights).",
+    lower_bound=2,
+)
+flags.DEFINE_integer(
+    "fid_every",
+    None,
+    "Also FID and KID of --fid_samples samples every this many generator iterations "
+    "(metrics.json 'fid_evaluations').",
+    lower_bound=1,
+)
 flags.DEFINE_boolean(
     "warmup", None, "WGAN repo's 100-critic-iteration warm-up (default: on for wgan)."
 )
@@ -117,6 +137,9 @@ flags.DEFINE_string(
 )
 FLAGS = flags.FLAGS
 
+
+# The datasets whose "test" split FID and KID are measured against, as Lucic et al. (2018) do.
+WITH_TEST_SPLIT = ("mnist", "fashion_mnist", "cifar10")
 
 # Flags that change no result, so a resumed run may change them (--steps may grow).
 FREE_FLAGS = (
@@ -242,6 +265,46 @@ def evaluate_digits(gan, iteration: int) -> dict:
     return result
 
 
+@functools.cache
+def real_fid_statistics():
+    """The Inception statistics of the dataset's test split at the run's image size.
+
+    Cached on disk by `real_statistics` when the images have the dataset's own channels (which
+    is how it reads them); with --channels they are computed from the converted images.
+    """
+    import kwgan
+
+    if FLAGS.channels is None:
+        return kwgan.metrics.real_statistics(
+            FLAGS.dataset, image_size=FLAGS.image_size, split="test", data_dir=FLAGS.data_dir
+        )
+    real = kwgan.data.image_array(
+        FLAGS.dataset,
+        split="test",
+        image_size=FLAGS.image_size,
+        channels=FLAGS.channels,
+        data_dir=FLAGS.data_dir,
+    )
+    return kwgan.metrics.RealStatistics.from_features(kwgan.metrics.inception.features(real))
+
+
+def evaluate_fid(gan, iteration: int) -> dict:
+    """FID and KID of --fid_samples samples (the same noise at every iteration) against the
+    test split; the samples' features are computed once for both."""
+    import numpy as np
+
+    import kwgan
+
+    noise = np.random.default_rng(FLAGS.seed + 3).normal(size=(FLAGS.fid_samples, gan.latent_dim))
+    samples = gan.generate(noise, labels=gan.class_cycle(len(noise)), batch_size=250)
+    fake = kwgan.metrics.RealStatistics.from_features(kwgan.metrics.inception.features(samples))
+    real = real_fid_statistics()
+    return {
+        "fid": kwgan.metrics.fid_score(fake, real),
+        "kid": list(kwgan.metrics.kid_score(fake, real, seed=FLAGS.seed)),
+    }
+
+
 def sample_grid(board):
     """The SampleGrid callback; with a TensorBoard `board`, each grid it writes is also
     logged there as the image `samples` at its generator iteration."""
@@ -262,7 +325,8 @@ def sample_grid(board):
 
 def train(run, gan):
     """Trains (resuming from the run's checkpoint); returns the W-estimate curve, the
-    evaluations (or None) and the stopwatch, whose state covers the whole run."""
+    evaluations and the FID evaluations (each None if off) and the stopwatch, whose state
+    covers the whole run."""
     import kwgan
 
     title = f"{FLAGS.arch} / {FLAGS.objective} on {FLAGS.dataset}"
@@ -276,6 +340,9 @@ def train(run, gan):
     if FLAGS.eval_every:
         evaluate = board.logged(evaluate_digits) if board else evaluate_digits
         stateful["evaluations"] = kwgan.callbacks.EvaluateEvery(FLAGS.eval_every, evaluate)
+    if FLAGS.fid_every:
+        evaluate = board.logged(evaluate_fid, prefix="fid/") if board else evaluate_fid
+        stateful["fid_evaluations"] = kwgan.callbacks.EvaluateEvery(FLAGS.fid_every, evaluate)
     callbacks = [sample_grid(board), *stateful.values()]
     if FLAGS.max_minutes:
         callbacks.append(kwgan.callbacks.TimeLimit(60 * FLAGS.max_minutes))
@@ -289,10 +356,15 @@ def train(run, gan):
         stateful=stateful,
         checkpoint_every=FLAGS.checkpoint_every,
     )
-    return stateful["curve"], stateful.get("evaluations"), stateful["stopwatch"]
+    return (
+        stateful["curve"],
+        stateful.get("evaluations"),
+        stateful.get("fid_evaluations"),
+        stateful["stopwatch"],
+    )
 
 
-def write_outputs(gan, curve, evaluations, seconds: float) -> dict:
+def write_outputs(gan, curve, evaluations, fid_evaluations, seconds: float) -> dict:
     """samples.npy, gan.keras and metrics.json, each written atomically; returns the metrics."""
     import keras
     import numpy as np
@@ -306,6 +378,7 @@ def write_outputs(gan, curve, evaluations, seconds: float) -> dict:
         np.save(tmp, samples)
     with atomic_path(os.path.join(FLAGS.out, "gan.keras"), suffix=".keras") as tmp:
         gan.save(tmp)
+    iterations = int(keras.ops.convert_to_numpy(gan.generator_iterations))
     metrics = {
         "config": {
             name: FLAGS[name].value
@@ -326,11 +399,13 @@ def write_outputs(gan, curve, evaluations, seconds: float) -> dict:
                 "beta1",
                 "warmup",
                 "conditional",
+                "fid_samples",
+                "fid_every",
                 "seed",
             )
         },
         "backend": keras.backend.backend(),
-        "generator_iterations": int(keras.ops.convert_to_numpy(gan.generator_iterations)),
+        "generator_iterations": iterations,
         "seconds": seconds,
         "parameters": {
             "generator": gan.generator.count_params(),
@@ -338,6 +413,12 @@ def write_outputs(gan, curve, evaluations, seconds: float) -> dict:
         },
         **quality(samples, labels),
         **({"evaluations": evaluations.results} if evaluations else {}),
+        **({"fid_evaluations": fid_evaluations.results} if fid_evaluations else {}),
+        **(
+            {"fid": {**evaluate_fid(gan, iterations), "fid_samples": FLAGS.fid_samples}}
+            if FLAGS.fid_samples
+            else {}
+        ),
         "logs": {"iterations": curve.iterations, **curve.history},
     }
     write_json(os.path.join(FLAGS.out, "metrics.json"), metrics)
@@ -354,6 +435,15 @@ def main(argv):
         raise kwgan.errors.ConfigError(
             "--eval_every scores digits only (the classifier is a digits one)."
         )
+    if FLAGS.fid_every and not FLAGS.fid_samples:
+        raise kwgan.errors.ConfigError("--fid_every needs --fid_samples (how many to score).")
+    if FLAGS.fid_samples and FLAGS.dataset not in WITH_TEST_SPLIT:
+        raise kwgan.errors.ConfigError(
+            f"--fid_samples scores against the dataset's test split, which {FLAGS.dataset} "
+            f"does not have; use it with {', '.join(WITH_TEST_SPLIT)}."
+        )
+    if FLAGS.fid_samples:
+        kwgan.metrics.inception.load_weights()  # fail now if not installed, not after the run
     config = kwgan.cli.flag_values(sys.modules[__name__])
     # A learning rate decaying to 0 at --steps makes --steps part of the training itself.
     with kwgan.run.Run(
@@ -367,8 +457,8 @@ def main(argv):
             return
         channels = FLAGS.channels or (1 if FLAGS.dataset in GRAYSCALE else 3)
         gan = build_gan(channels)
-        curve, evaluations, stopwatch = train(run, gan)
-        metrics = write_outputs(gan, curve, evaluations, stopwatch.seconds)
+        curve, evaluations, fid_evaluations, stopwatch = train(run, gan)
+        metrics = write_outputs(gan, curve, evaluations, fid_evaluations, stopwatch.seconds)
         iterations = metrics["generator_iterations"]
         if FLAGS.export:
             kwgan.export.export_generator(
@@ -391,6 +481,12 @@ def main(argv):
         print(
             f"digit score {d['score']:.2f} (real {d['real_score']:.2f}), "
             f"Fréchet {d['fd']:.2f} (real-vs-real {d['real_fd']:.2f})"
+        )
+    if "fid" in metrics:
+        f = metrics["fid"]
+        kid_mean, kid_std = f["kid"]
+        print(
+            f"FID {f['fid']:.2f}, KID {kid_mean:.4f} ± {kid_std:.4f} ({f['fid_samples']} samples)"
         )
 
 

@@ -210,6 +210,7 @@ def test_dcgan_at_32_for_upscaled_digits(shapes_only):
 
 
 SMALL = {  # name → (image_size, channels): the smallest sizes that use every kind of block
+    "infogan": (28, 1),
     "dcgan": (16, 1),
     "crippled-dcgan": (16, 1),
     "fc-dcgan": (16, 1),

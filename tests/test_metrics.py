@@ -240,8 +240,12 @@ def test_real_reference_follows_the_training_format():
 
 
 def test_metrics_modules_need_no_deep_learning_framework():
+    """Scores are NumPy/SciPy, usable anywhere; only the FID Inception network, which is a
+    Keras model, needs a backend."""
     banned = {"keras", "tensorflow", "jax", "torch"}
     for path in pathlib.Path(__file__).parents[1].glob("kwgan/metrics/*.py"):
+        if path.name == "inception.py":
+            continue
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 roots = {alias.name.split(".")[0] for alias in node.names}

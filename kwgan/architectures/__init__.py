@@ -16,6 +16,7 @@ from kwgan.architectures.dcgan import (
     gated_dcgan_critic,
     gated_dcgan_generator,
 )
+from kwgan.architectures.infogan import infogan_critic, infogan_generator
 from kwgan.architectures.layers import (
     ChannelLayerNorm,
     ConditionalBatchNorm,

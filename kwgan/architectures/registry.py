@@ -22,6 +22,7 @@ reference script does (see `Architecture.generator_norm` / `critic_norm`).
 | cifar-dcgan | gan_cifar.py Generator + Discriminator | 32×32×3, 128, 128/128 |
 | cifar-resnet | gan_cifar_resnet.py Generator + Discriminator | 32×32×3, 128, 128/128 |
 | mnist-dcgan | gan_mnist.py Generator + Discriminator | 28×28×1, 128, 64/64 |
+| infogan | compare_gan v1 (Lucic et al. 2018) InfoGAN-style G + D | 28×28×1, 64, 64/64 |
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from kwgan.architectures.dcgan import (
     gated_dcgan_critic,
     gated_dcgan_generator,
 )
+from kwgan.architectures.infogan import infogan_critic, infogan_generator
 from kwgan.architectures.mnist import mnist_critic, mnist_generator
 from kwgan.architectures.resnet import (
     good_critic,
@@ -90,7 +92,10 @@ def _layer_under_gp(objective: objectives.Objective) -> str:
 
 
 def _none_under_gp(objective: objectives.Objective) -> str | None:
-    """gan_cifar.py: no critic norm under wgan-gp, batch norm in the wgan and dcgan modes."""
+    """gan_cifar.py: no critic norm under wgan-gp, batch norm in the wgan and dcgan modes.
+
+    Also compare_gan's InfoGAN discriminator, whose batch norm is off under a gradient penalty.
+    """
     return None if objective.gp_weight else "batch"
 
 
@@ -248,6 +253,17 @@ _ARCHITECTURES = (
         channels=1,
         generator_norm=_batch_under_clipping,
         critic_norm=_batch_under_clipping,
+    ),
+    Architecture(
+        "infogan",
+        "compare_gan v1 AbstractGAN generator + discriminator (InfoGAN-style)",
+        infogan_generator,
+        infogan_critic,
+        image_size=28,
+        channels=1,
+        latent_dim=64,
+        generator_norm=_batch,
+        critic_norm=_none_under_gp,
     ),
 )
 

@@ -115,26 +115,28 @@ def result(out: Path) -> tuple[bytes, dict]:
 
 @pytest.fixture(scope="module")
 def toy_reference(tmp_path_factory):
-    """The uninterrupted toy run, 12 generator iterations (65 fit steps)."""
+    """The uninterrupted toy run, 12 generator iterations (60 fit steps)."""
     out = tmp_path_factory.mktemp("reference") / "toy"
     ok(run(*TOY, "--steps", "12", "--out", str(out)))
     return result(out)
 
 
-@pytest.mark.parametrize(
-    "point, n",
-    [
-        ("batch", 3),  # before the first checkpoint: starts again from nothing
-        ("batch", 30),  # between checkpoints: replays from fit step 28
-        ("h5-close-before", 2),  # inside the second checkpoint's weights file
-        ("publish-before", 3),  # third checkpoint written, not yet published
-        ("outputs", 1),  # final checkpoint saved, samples.npy being written
-        ("complete-before", 1),  # all outputs written, run not yet marked finished
-    ],
-)
-def test_toy_killed_anywhere_resumes_to_the_same_result(tmp_path, toy_reference, point, n):
+# Kill instants, each counted from the start of its own process: every process after the
+# first resumes the run the one before left.
+KILLS = [
+    ("batch", 3),  # before the first checkpoint: the next process starts from nothing
+    ("h5-close-before", 2),  # inside the second checkpoint's weights file
+    ("publish-before", 2),  # a checkpoint written, not yet published
+    ("batch", 9),  # between checkpoints: the next process replays from the last one
+    ("outputs", 1),  # final checkpoint saved, samples.npy being written
+    ("complete-before", 1),  # every output written, the run not yet marked finished
+]
+
+
+def test_toy_killed_again_and_again_resumes_to_the_same_result(tmp_path, toy_reference):
     out = tmp_path / "toy"
-    killed(point, n, *TOY, "--steps", "12", "--out", str(out))
+    for point, n in KILLS:
+        killed(point, n, *TOY, "--steps", "12", "--out", str(out))
     ok(run(*TOY, "--steps", "12", "--out", str(out)))
     samples, metrics = result(out)
     assert samples == toy_reference[0]

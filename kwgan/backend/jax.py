@@ -57,7 +57,8 @@ class GANTrainer(Trainer):
                     self.non_trainable_variables,
                     self.optimizer.variables,
                 )
-                for group, values in zip(variables, state, strict=True):
+                # The state's fourth group, the metrics variables, is not the model's.
+                for group, values in zip(variables, state[:3], strict=True):
                     for variable, value in zip(group, values, strict=True):
                         variable.assign(value)
                 raise

@@ -259,10 +259,7 @@ def main(argv):
     config = kwgan.cli.flag_values(sys.modules[__name__])
     with kwgan.run.Run(FLAGS.out, config, free=FREE_FLAGS) as run:
         if run.already_complete():
-            print(
-                f"{FLAGS.out} already holds this finished run ({FLAGS.steps} generator "
-                "iterations); pass a larger --steps to continue it."
-            )
+            print(run.complete_message)
             return
         gan = build_gan(FLAGS.dataset, FLAGS.fixed_generator, FLAGS.dim, FLAGS.seed)
         compile_gan(gan)

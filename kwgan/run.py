@@ -92,6 +92,14 @@ class Run:
         done = self.previous.get("generator_iterations")
         return bool(self.previous.get("complete")) and done == self.config[self.target]
 
+    @property
+    def complete_message(self) -> str:
+        """What a script says when `already_complete()`: nothing to do, and how to go on."""
+        return (
+            f"{self.directory} already holds this finished run ({self.config[self.target]} "
+            f"generator iterations); pass a larger --{self.target} to continue it."
+        )
+
     def complete(self, generator_iterations: int) -> None:
         """Marks the run finished; call after every final output is written."""
         write_json(

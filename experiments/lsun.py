@@ -435,6 +435,10 @@ def main(argv):
         raise kwgan.errors.ConfigError(
             "--eval_every scores digits only (the classifier is a digits one)."
         )
+    if FLAGS.dataset == "digits" and FLAGS.num_samples < 10:
+        raise kwgan.errors.ConfigError(
+            "--num_samples must be >= 10 on the digits: the score averages over 10 splits."
+        )
     if FLAGS.fid_every and not FLAGS.fid_samples:
         raise kwgan.errors.ConfigError("--fid_every needs --fid_samples (how many to score).")
     if FLAGS.fid_samples and FLAGS.dataset not in WITH_TEST_SPLIT:
@@ -450,10 +454,7 @@ def main(argv):
         FLAGS.out, config, free=FREE_FLAGS, target_may_grow=not FLAGS.lr_decay
     ) as run:
         if run.already_complete():
-            print(
-                f"{FLAGS.out} already holds this finished run ({FLAGS.steps} generator "
-                "iterations); pass a larger --steps to continue it."
-            )
+            print(run.complete_message)
             return
         channels = FLAGS.channels or (1 if FLAGS.dataset in GRAYSCALE else 3)
         gan = build_gan(channels)

@@ -123,6 +123,7 @@ class GAN(GANTrainer, keras.Model):
         acgan_generator_weight: float = 0.1,
         jit_compile: bool | str = "auto",
         terminate_on_nan: bool = True,
+        fuse_critic_calls: bool | None = None,
         **kwargs,
     ) -> None:
         """Chooses the objective; every default is the papers' and every one overridable.
@@ -149,6 +150,10 @@ class GAN(GANTrainer, keras.Model):
                 `kwgan.errors.NonFiniteLossError` (`kwgan.callbacks.TerminateOnNonFinite`),
                 so a diverged run never trains on, checkpoints or exports NaN weights. It
                 reads each step's losses on the host (one device sync per step).
+            fuse_critic_calls: score the real and the fake batch in one critic call on
+                their concatenation (`None`: whenever the critic has no non-trainable
+                variables, i.e. no batch statistics; `False`: always two calls). The same
+                losses and gradients up to float rounding, fewer dispatches per step.
             **kwargs: to `keras.Model.compile`, e.g. `steps_per_execution=k`, which runs k
                 steps per call on TensorFlow and JAX (callbacks still see every generator
                 iteration, via the logged counter); Keras refuses k > 1 on torch.
@@ -185,6 +190,13 @@ class GAN(GANTrainer, keras.Model):
         self.acgan_generator_weight = float(acgan_generator_weight)
         self._jit_compile_arg = jit_compile
         self.terminate_on_nan = bool(terminate_on_nan)
+        if fuse_critic_calls and self.critic.non_trainable_variables:
+            raise ConfigError(
+                "fuse_critic_calls=True needs a critic without non-trainable variables: "
+                "this one has state updated by its calls (e.g. batch-norm statistics), "
+                "which one call on real and fake together would change. Leave it None."
+            )
+        self.fuse_critic_calls = fuse_critic_calls
         clip_critic(self.critic, clip_value)
         critic_ids = {id(v) for v in self.critic.trainable_variables}
         optimizer = keras.optimizers.MultiOptimizer(
@@ -348,6 +360,7 @@ class GAN(GANTrainer, keras.Model):
             "acgan_generator_weight": self.acgan_generator_weight,
             "jit_compile": self._jit_compile_arg,
             "terminate_on_nan": self.terminate_on_nan,
+            "fuse_critic_calls": self.fuse_critic_calls,
         }
 
     def compile_from_config(self, config: dict) -> None:

@@ -19,8 +19,9 @@ is what every callback counting generator iterations reads.
 A `Trainer` is mixed into `kwgan.GAN`, which provides the attributes this class reads: the
 networks (`generator`, `critic`), their shapes and inputs (`latent_dim`, `data_shape`,
 `conditional`, `critic_takes_labels`, `acgan`, `num_classes`), the noise `seed_generator`,
-the compiled `objective`, `schedule`, `gp_weight`, `penalty`, AC-GAN weights, and the
-counters `generator_iterations`, `critic_cycle_step` and `last_generator_loss`.
+the compiled `objective`, `schedule`, `gp_weight`, `penalty`, AC-GAN weights and
+`fuse_critic_calls`, and the counters `generator_iterations`, `critic_cycle_step` and
+`last_generator_loss`.
 """
 
 from __future__ import annotations
@@ -125,6 +126,34 @@ class Trainer:
         """The critic's output for `samples` (with `labels` where it takes them), for the
         backends that call it statefully (TensorFlow, torch)."""
         return self.critic(self.critic_inputs(samples, labels), training=training)
+
+    @property
+    def fuses_critic_calls(self) -> bool:
+        """Whether the real and the fake batch go through the critic in one call.
+
+        One call on the concatenated batch does the same arithmetic as two (every layer of
+        such a critic is per-sample) with half the layer dispatches, which is what bounds a
+        step at small batch sizes on a GPU. It is only the same model for a critic without
+        state updated by its calls: batch norm's statistics would be taken over real and
+        fake together (the DCGAN reference normalises each batch apart), and spectral
+        norm's power iteration would advance once instead of twice. So any non-trainable
+        variable in the critic keeps the two calls. The penalty's call on x̂ stays apart:
+        its input gradient is needed for x̂ alone.
+        """
+        return self.fuse_critic_calls is not False and not self.critic.non_trainable_variables
+
+    def critic_outputs(self, call, real, fake, labels):
+        """`(real output, fake output)` of `call(samples, labels)`, in one call on the
+        concatenated batch where `fuses_critic_calls`, else in two."""
+        if not self.fuses_critic_calls:
+            return call(real, labels), call(fake, labels)
+        both_labels = None if labels is None else ops.concatenate([labels, labels], axis=0)
+        both = call(ops.concatenate([real, ops.cast(fake, real.dtype)], axis=0), both_labels)
+        n = ops.shape(real)[0]
+        return (
+            keras.tree.map_structure(lambda t: t[:n], both),
+            keras.tree.map_structure(lambda t: t[n:], both),
+        )
 
     def scores(self, critic_output):
         """The critic's scores, without an AC-GAN head's class logits."""

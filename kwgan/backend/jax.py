@@ -125,7 +125,7 @@ class GANTrainer(Trainer):
             alpha = self._draw(values, lambda: self.interpolation_weights(batch_size))
 
         def loss_fn(trainable, non_trainable):
-            def call(x, non_trainable):
+            def call(x, non_trainable, labels=labels):
                 return self.critic.stateless_call(
                     trainable, non_trainable, self.critic_inputs(x, labels), training=True
                 )
@@ -134,8 +134,13 @@ class GANTrainer(Trainer):
                 output, new_non_trainable = call(x, non_trainable)
                 return self.scores(output), new_non_trainable
 
-            real_output, non_trainable = call(real, non_trainable)
-            fake_output, non_trainable = call(fake, non_trainable)
+            if self.fuses_critic_calls:  # a critic without state: nothing to thread
+                real_output, fake_output = self.critic_outputs(
+                    lambda x, labels: call(x, non_trainable, labels)[0], real, fake, labels
+                )
+            else:
+                real_output, non_trainable = call(real, non_trainable)
+                fake_output, non_trainable = call(fake, non_trainable)
             input_gradients = None
             if alpha is not None:
                 x_hat = penalties.interpolate(real, fake, alpha)

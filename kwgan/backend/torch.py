@@ -39,8 +39,7 @@ class GANTrainer(Trainer):
         with torch.no_grad():
             noise = self.generator_inputs(self.noise(batch_size), labels)
             fake = self.generator(noise, training=True)
-        real_output = self.call_critic(real, labels)
-        fake_output = self.call_critic(fake, labels)
+        real_output, fake_output = self.critic_outputs(self.call_critic, real, fake, labels)
         input_gradients = None
         if self.gp_weight:
             alpha = self.interpolation_weights(batch_size)

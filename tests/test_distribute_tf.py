@@ -1,0 +1,179 @@
+"""Data-parallel training under `tf.distribute`: the same `gan.fit`, built and compiled in
+`strategy.scope()`, trains the weights one device trains on the same global batches.
+
+Each strategy runs in a subprocess: two logical CPUs must be configured, and a
+`MultiWorkerMirroredStrategy` created, before TensorFlow initialises. That subprocess is
+this file run as a script (`python test_distribute_tf.py mirrored|worker SAMPLES OUT`); the
+one-device reference trains in the test process itself.
+
+The toy WGAN-GP has a norm-free critic (per-sample losses, so sharding the batch changes
+nothing but the order of float sums) and SGD optimizers: Adam would divide near-zero
+gradients by their own size, turning round-off into steps of the learning rate. The last
+global batch splits unevenly between the two replicas: 3 and 2 rows (61 samples), which
+checks the shards' weighting, or 1 and none (57 samples).
+"""
+
+import contextlib
+import functools
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+import kwgan
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        keras.backend.backend() != "tensorflow",
+        reason="tf.distribute strategies exist on the TensorFlow backend only",
+    ),
+]
+BATCH = 8  # with 57 or 61 samples: 8 steps, 4 generator iterations
+LOGS = ("d_loss", "g_loss", "gp", "w_estimate", "non_finite_inputs", "generator_iterations")
+TOLERANCE = {"rtol": 1e-5, "atol": 1e-6}  # float32 sums in another order, after 8 steps
+
+
+class _StepLogs(keras.callbacks.Callback):
+    """Each step's `LOGS` as callbacks see them, after Keras has reduced the replicas'."""
+
+    def __init__(self):
+        super().__init__()
+        self.steps = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps.append([float(logs[name]) for name in LOGS])
+
+
+def train(samples: int, strategy=None) -> dict[str, np.ndarray]:
+    """Trains the toy WGAN-GP on `samples` points (under `strategy` if given); returns every
+    model and optimizer variable and each step's logs."""
+    import tensorflow as tf
+
+    with strategy.scope() if strategy else contextlib.nullcontext():
+        keras.utils.set_random_seed(0)
+        gan = kwgan.GAN(
+            kwgan.architectures.toy_generator(dim=16),
+            kwgan.architectures.toy_critic(dim=16),
+            seed=0,
+        )
+        gan.compile(
+            "wgan-gp",
+            critic_steps=2,
+            generator_optimizer=keras.optimizers.SGD(0.005),
+            critic_optimizer=keras.optimizers.SGD(0.005),
+        )
+    data = np.random.default_rng(0).normal(size=(samples, 2)).astype("float32")
+    logs = _StepLogs()
+    gan.fit(tf.data.Dataset.from_tensor_slices(data).batch(BATCH), verbose=0, callbacks=[logs])
+    variables = [*gan.variables, *gan.optimizer.variables]
+    return {
+        **{f"variable{i}": np.asarray(v) for i, v in enumerate(variables)},
+        "logs": np.asarray(logs.steps),
+    }
+
+
+@functools.cache
+def one_device(samples: int) -> dict[str, np.ndarray]:
+    return train(samples)
+
+
+def run_script(mode: str, samples: int, out: Path, env: dict | None = None) -> subprocess.Popen:
+    """This file as a script, training on `samples` points under `mode`'s strategy into
+    `out`."""
+    env = {
+        **os.environ,
+        "KERAS_BACKEND": "tensorflow",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        **(env or {}),
+    }
+    return subprocess.Popen(
+        [sys.executable, __file__, mode, str(samples), str(out)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def finish(process: subprocess.Popen, out: Path) -> dict[str, np.ndarray]:
+    try:
+        output, _ = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+    assert process.returncode == 0, output[-3000:]
+    with np.load(out) as result:
+        return dict(result)
+
+
+def assert_trains_like(result: dict, reference: dict) -> None:
+    assert result.keys() == reference.keys()
+    for name in LOGS:  # the logged losses are the global batch's, as on one device
+        column = LOGS.index(name)
+        np.testing.assert_allclose(
+            result["logs"][:, column], reference["logs"][:, column], **TOLERANCE, err_msg=name
+        )
+    for name, value in reference.items():
+        np.testing.assert_allclose(result[name], value, **TOLERANCE, err_msg=name)
+
+
+@pytest.mark.parametrize("samples", [61, 57])
+def test_mirrored_two_replicas_train_like_one_device(tmp_path, samples):
+    out = tmp_path / "mirrored.npz"
+    assert_trains_like(finish(run_script("mirrored", samples, out), out), one_device(samples))
+
+
+def free_ports(n: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("localhost", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def test_multi_worker_mirrored_workers_agree(tmp_path):
+    """Two local workers (one CPU replica each) train together, through `TF_CONFIG`."""
+    workers = [f"localhost:{port}" for port in free_ports(2)]
+    processes = []
+    for index in range(2):
+        config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
+        out = tmp_path / f"worker{index}.npz"
+        env = {"TF_CONFIG": json.dumps(config)}
+        processes.append((run_script("worker", 61, out, env), out))
+    first, second = (finish(process, out) for process, out in processes)
+    assert first.keys() == second.keys()
+    for name, value in first.items():
+        np.testing.assert_array_equal(second[name], value, err_msg=name)
+    assert_trains_like(first, one_device(61))
+
+
+def main(mode: str, samples: str, out: str) -> None:
+    """Trains on `samples` points under `mode`'s strategy into `out`: `mirrored` on two
+    logical CPUs, `worker` as one worker of the `TF_CONFIG` cluster."""
+    import tensorflow as tf
+
+    if mode == "mirrored":
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * 2
+        )
+        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    else:
+        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    assert strategy.num_replicas_in_sync == 2
+    np.savez(out, **train(int(samples), strategy))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

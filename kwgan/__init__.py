@@ -6,6 +6,7 @@ from kwgan import (
     checkpoint,
     cli,
     data,
+    distribute,
     errors,
     export,
     grid,

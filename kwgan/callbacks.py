@@ -6,8 +6,8 @@ counter, and `GeneratorIterationCallback` reads it from the logs — one definit
 count, right also when `steps_per_execution` > 1 hands callbacks one batch end per several
 steps — without touching the model's variables, which on JAX would sync the whole training
 state every step. Reading the logged scalar does wait for the step to finish; `GAN.fit`'s
-NaN guard reads every step's logs anyway (`benchmarks/toy_speed.py --terminate_on_nan`
-measures that read: about 1% on the JAX CPU toy benchmark).
+NaN guard reads every step's logs anyway (`benchmarks/speed.py --workloads toy
+--noterminate_on_nan` measures that read: about 1% on the JAX CPU toy benchmark).
 """
 
 from __future__ import annotations

@@ -18,7 +18,6 @@ import os
 from collections.abc import Sequence
 
 import numpy as np
-from PIL import Image
 
 from kwgan.errors import ConfigError
 from kwgan.io import atomic_path
@@ -55,6 +54,9 @@ def check_grid(
     `PIL.Image.MAX_IMAGE_PIXELS`. Unknown (None) height or width skip the size check, which
     `save_grid` repeats on the real images.
     """
+    # Imported here, not at the top: kwgan trains without Pillow (accelerator machines).
+    from PIL import Image
+
     _check_image_shape(image_shape)
     if n <= 0:
         raise ConfigError(f"A grid needs at least one image, got {n}.")
@@ -134,6 +136,9 @@ def save_grid(
     32×32 digits are unreadable at native size, and nearest keeps each generated pixel a
     crisp block instead of blurring what the generator actually produced.
     """
+    # Imported here, not at the top: kwgan trains without Pillow (accelerator machines).
+    from PIL import Image
+
     images = np.asarray(images)
     check_grid(len(images), images.shape[1:], nrow, scale)
     grid = image_grid(images, nrow)

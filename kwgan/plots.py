@@ -10,14 +10,20 @@ import os
 from collections.abc import Sequence
 
 import keras
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from scipy.signal import medfilt  # noqa: E402
+from kwgan.io import atomic_path
 
-from kwgan.io import atomic_path  # noqa: E402
+
+def _pyplot():
+    """pyplot on the non-interactive Agg backend, imported on first use: kwgan trains
+    without matplotlib (accelerator machines)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def median_filter(values: Sequence[float], kernel: int = 101) -> np.ndarray:
@@ -27,6 +33,9 @@ def median_filter(values: Sequence[float], kernel: int = 101) -> np.ndarray:
     if n == 0:
         return values
     kernel = min(kernel, n if n % 2 else n - 1)
+    # Imported here, not at the top: kwgan trains without SciPy (accelerator machines).
+    from scipy.signal import medfilt
+
     return medfilt(values, kernel if kernel % 2 else kernel - 1)
 
 
@@ -37,7 +46,7 @@ def _save(fig, path: str) -> None:
         with atomic_path(path, suffix=os.path.splitext(path)[1]) as tmp:
             fig.savefig(tmp, dpi=100, bbox_inches="tight")
     finally:
-        plt.close(fig)
+        _pyplot().close(fig)
 
 
 def critic_surface(
@@ -55,7 +64,7 @@ def critic_surface(
     xx, yy = np.meshgrid(axis, axis)
     grid = np.stack([xx.ravel(), yy.ravel()], axis=1)
     values = np.asarray(critic.predict(grid, batch_size=4096, verbose=0)).reshape(points, points)
-    fig, ax = plt.subplots(figsize=(5, 5))
+    fig, ax = _pyplot().subplots(figsize=(5, 5))
     ax.contour(xx, yy, values, levels=20, cmap="viridis")
     ax.scatter(real[:, 0], real[:, 1], marker="+", c="orange", s=12, label="real")
     ax.scatter(fake[:, 0], fake[:, 1], marker="+", c="green", s=12, label="generated")
@@ -80,7 +89,7 @@ def w_estimate_curve(
     `exact`, if given, is `(iterations, W1 values)` of a real distance (exact optimal
     transport on the toy problems), drawn on a second axis for comparison.
     """
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig, ax = _pyplot().subplots(figsize=(6, 3.5))
     ax.plot(iterations, w_estimate, color="0.8", lw=0.5, label="critic estimate")
     ax.plot(iterations, median_filter(w_estimate), color="C0", label="median filter (101)")
     ax.set_xlabel("generator iterations")

@@ -1,67 +1,18 @@
 """kwgan on JAX or PyTorch where TensorFlow is not installed.
 
-TensorFlow and tensorflow-datasets are hidden in a subprocess by wrapping every
-`sys.meta_path` finder: for those two packages and their submodules each finder answers
-"not found", which is what an install without them gives — `import tensorflow` raises
-ModuleNotFoundError and `importlib.util.find_spec("tensorflow")` returns None. (A finder
-that *raises* from `find_spec` instead is no faithful stand-in: `torch._dynamo` probes
-`find_spec("tensorflow")` while `keras` imports and expects None for a missing package.)
+TensorFlow and tensorflow-datasets are hidden in a subprocess (`_hide.py` says how).
 """
-
-import os
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
 
 import keras
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from _hide import TENSORFLOW, run_without
 
 pytestmark = pytest.mark.skipif(
     keras.backend.backend() == "tensorflow", reason="the TensorFlow backend needs TensorFlow"
 )
 
-WITHOUT_TENSORFLOW = textwrap.dedent(
-    """
-    import importlib.util
-    import sys
-
-    HIDDEN = ("tensorflow", "tensorflow_datasets")
-
-
-    class Without:
-        '''Wraps a finder so that it cannot find the hidden packages.'''
-
-        def __init__(self, finder):
-            self.finder = finder
-
-        def find_spec(self, name, path=None, target=None):
-            if name.partition(".")[0] in HIDDEN:
-                return None
-            return self.finder.find_spec(name, path, target)
-
-        def invalidate_caches(self):
-            if hasattr(self.finder, "invalidate_caches"):
-                self.finder.invalidate_caches()
-
-
-    assert not any(name.partition(".")[0] in HIDDEN for name in sys.modules)
-    sys.meta_path[:] = [Without(finder) for finder in sys.meta_path]
-    for name in ("tensorflow", "tensorflow.python", "tensorflow_datasets"):
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError:
-            pass
-        else:
-            raise AssertionError(f"{name} is still importable")
-    assert importlib.util.find_spec("tensorflow") is None
-    """
-)
-
-SCRIPT = WITHOUT_TENSORFLOW + textwrap.dedent(
-    """
+SCRIPT = """
     import keras
     import numpy as np
 
@@ -125,20 +76,10 @@ SCRIPT = WITHOUT_TENSORFLOW + textwrap.dedent(
     assert not top_level & {"tensorflow", "tensorflow_datasets"}
     print("OK")
     """
-)
 
 
 def test_train_without_tensorflow(tmp_path):
-    env = {**os.environ, "KERAS_BACKEND": keras.backend.backend()}
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    proc = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    proc = run_without(TENSORFLOW, SCRIPT, cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     lines = proc.stdout.splitlines()
     assert lines[-1] == "OK"

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PIL import Image
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -45,6 +44,9 @@ def resize_and_crop(image: np.ndarray, size: int) -> np.ndarray:
     Each channel is resampled as a 32-bit float image (Pillow mode "F"), so pixel values are
     never rounded to uint8 on the way; the result is float32 `[size, size, C]`.
     """
+    # Imported here, not at the top: kwgan trains without Pillow (accelerator machines).
+    from PIL import Image
+
     height, width = image.shape[:2]
     resized_height, resized_width, top, left = crop_box(height, width, size)
     channels = [

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import keras
 import numpy as np
-from sklearn.datasets import make_swiss_roll
 
 from kwgan.errors import ConfigError, check_positive_int
 
@@ -87,6 +86,9 @@ def sample(name: str, n: int, seed: int = 0) -> np.ndarray:
     _check_name(name)
     rng = np.random.default_rng(seed)
     if name == "swissroll":
+        # Imported here, not at the top: kwgan trains without scikit-learn (accelerator machines).
+        from sklearn.datasets import make_swiss_roll
+
         points = make_swiss_roll(n_samples=n, noise=0.25, random_state=seed)[0]
         return (points[:, [0, 2]] / 7.5).astype(np.float32)
     c = centers(name)

@@ -32,18 +32,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.spatial.distance import cdist
-from scipy.special import rel_entr
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
-from sklearn.neural_network import MLPClassifier
-from threadpoolctl import threadpool_limits
 
 from kwgan.data.images import LUMA
+
+if TYPE_CHECKING:
+    from sklearn.neural_network import MLPClassifier
 
 _SIDE = 8
 _MAX_PIXEL = 16.0  # the bundled digits count "on" pixels per 4×4 block: 0..16
@@ -121,6 +118,12 @@ def _reference() -> _Reference:
     to one thread: the matrices are tiny, and on a shared 2-core machine threaded BLAS made
     the fit 5-10x slower.
     """
+    # Imported here, not at the top: kwgan trains without scikit-learn (accelerator machines).
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from sklearn.neural_network import MLPClassifier
+    from threadpoolctl import threadpool_limits
+
     digits = load_digits()
     train_index, heldout_index = train_test_split(
         np.arange(len(digits.target)), test_size=0.5, stratify=digits.target, random_state=0
@@ -160,6 +163,9 @@ def _score(probabilities: np.ndarray, splits: int) -> tuple[float, float]:
             f"Need 1 <= splits <= number of images, got splits={splits} for "
             f"{len(probabilities)} images."
         )
+    # Imported here, not at the top: kwgan trains without SciPy (accelerator machines).
+    from scipy.special import rel_entr
+
     scores = []
     for part in np.array_split(probabilities, splits):
         # rel_entr is exactly 0 where p(y|x) = 0, so no epsilon is needed in the logs.
@@ -247,6 +253,9 @@ def _real_halves(real: ArrayLike | None) -> tuple[np.ndarray, np.ndarray]:
             f"real must hold all {len(reference.digits)} bundled digits in load_digits() "
             f"order, got {len(x)} images."
         )
+    # Imported here, not at the top: kwgan trains without SciPy (accelerator machines).
+    from scipy.spatial.distance import cdist
+
     # A resized copy stays nearest to its own original; a shuffled one almost never does.
     self_nearest = np.mean(cdist(x, reference.digits).argmin(axis=1) == np.arange(len(x)))
     if self_nearest < 0.5:

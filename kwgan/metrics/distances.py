@@ -17,8 +17,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.optimize import linear_sum_assignment
-from scipy.spatial.distance import cdist
 
 
 def _point_set(a: ArrayLike, name: str) -> np.ndarray:
@@ -47,6 +45,10 @@ def exact_w1(x: ArrayLike, y: ArrayLike) -> float:
             "exact_w1 needs two sets of the same size and dimension (uniform weights), got "
             f"shapes {x.shape} and {y.shape}; subsample the larger set."
         )
+    # Imported here, not at the top: kwgan trains without SciPy (accelerator machines).
+    from scipy.optimize import linear_sum_assignment
+    from scipy.spatial.distance import cdist
+
     cost = cdist(x, y)
     rows, cols = linear_sum_assignment(cost)
     return float(cost[rows, cols].mean())

@@ -20,7 +20,6 @@ import os
 import re
 
 import numpy as np
-import scipy.linalg
 from numpy.typing import ArrayLike
 
 from kwgan.data import image_array
@@ -70,6 +69,9 @@ def frechet_distance_from_stats(
             f"Mismatched statistics: mu {mu1.shape} / {mu2.shape}, sigma {sigma1.shape} / "
             f"{sigma2.shape}; both sides need mean [d] and covariance [d, d]."
         )
+    # Imported here, not at the top: kwgan trains without SciPy (accelerator machines).
+    import scipy.linalg
+
     covmean = scipy.linalg.sqrtm(sigma1 @ sigma2)
     if not np.all(np.isfinite(covmean)):
         offset = np.eye(d) * eps

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.spatial.distance import cdist
 
 
 def mode_stats(
@@ -60,6 +59,9 @@ def mode_stats(
         raise ValueError(
             f"Need std > 0, n_std > 0 and min_share >= 0, got {std}, {n_std}, {min_share}."
         )
+
+    # Imported here, not at the top: kwgan trains without SciPy (accelerator machines).
+    from scipy.spatial.distance import cdist
 
     distances = cdist(samples, centers)
     nearest = distances.argmin(axis=1)

@@ -1,0 +1,69 @@
+"""`benchmarks/speed.py` end to end at toy size: one kwgan row on the current backend beside
+the plain PyTorch peer, as JSON lines and a Markdown table."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import pytest
+
+SPEED = Path(__file__).resolve().parents[1] / "benchmarks" / "speed.py"
+FIELDS = {
+    "workload",
+    "kind",
+    "backend",
+    "device",
+    "precision",
+    "batch_size",
+    "dim",
+    "image_size",
+    "iterations",
+    "warmup",
+    "it_per_s",
+    "tflop_per_s",
+    "peer_it_per_s",
+    "ratio_vs_peer",
+    "peak_rss_bytes",
+    "peak_device_bytes",
+    "last_logs",
+    "timed_out",
+    "error",
+    "versions",
+}
+
+
+def test_speed_smoke(tmp_path):
+    backend = keras.backend.backend()
+    out, table = tmp_path / "speed.jsonl", tmp_path / "speed.md"
+    command = [sys.executable, str(SPEED), "--workloads", "toy", "--backends", backend]
+    command += ["--precisions", "float32", "--batch_sizes", "8", "--dim", "8"]
+    command += ["--iterations", "1", "--warmup", "1", "--device", "cpu"]
+    command += [f"--out={out}", f"--markdown={table}"]
+    proc = subprocess.run(
+        command,
+        env={**os.environ, "KERAS_BACKEND": backend},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert rows == [json.loads(line) for line in out.read_text().splitlines()]
+
+    peer, row = rows
+    assert set(peer) == set(row) == FIELDS
+    assert (peer["kind"], row["kind"], row["backend"]) == ("peer", "kwgan", backend)
+    assert not (row["error"] or row["timed_out"] or peer["error"] or peer["timed_out"])
+    assert row["it_per_s"] > 0 and peer["it_per_s"] > 0
+    assert row["peer_it_per_s"] == peer["it_per_s"]
+    assert row["ratio_vs_peer"] == pytest.approx(row["it_per_s"] / peer["it_per_s"])
+    assert row["peak_rss_bytes"] > 2**20 and row["tflop_per_s"] is None
+    assert {"d_loss", "g_loss", "gp"} <= set(row["last_logs"])
+
+    lines = table.read_text().splitlines()
+    assert lines[0].startswith("# ") and "| workload | backend | precision |" in table.read_text()
+    assert any(line.startswith(f"| toy | {backend} (cpu) | float32 | 8 |") for line in lines)
+    assert any(line.startswith("| toy | plain PyTorch peer (cpu) |") for line in lines)

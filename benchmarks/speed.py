@@ -38,6 +38,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -70,6 +71,12 @@ flags.DEFINE_float("row_timeout", 1800, "Seconds before a row is cut off (timed_
 flags.DEFINE_boolean(
     "terminate_on_nan", True, "GAN.fit's NaN guard, which reads every step's losses on the host."
 )
+flags.DEFINE_boolean(
+    "experiments",
+    True,
+    "Also time the experiment script's own loop where a row is in its setting (toy: "
+    "experiments/toy.py at batch 256, fp32), with its ratio to the bare fit.",
+)
 flags.DEFINE_string("out", None, "Also write the JSON lines to this file.")
 flags.DEFINE_string("markdown", None, "Write the rows as a Markdown table to this file.")
 flags.DEFINE_string("row", None, "Internal: the row (JSON) a measuring subprocess runs.")
@@ -100,6 +107,15 @@ class Workload:
         return self.tflop_at_batch_64 * batch_size / 64
 
 
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+    """An experiment script training a workload's networks at one batch size."""
+
+    script: str
+    args: tuple[str, ...]
+    batch_size: int
+
+
 WORKLOADS = {
     "toy": Workload("toy", None, None, 0, 512, 40, 4, ("--arch", "mlp")),
     # gan_cifar.py's critic has no normalisation under the penalty; the peer follows it.
@@ -107,6 +123,15 @@ WORKLOADS = {
     # 1.217 TFLOP: XLA's cost analysis of the whole jitted step at batch 64, double
     # backward included; linear in the batch size.
     "dcgan64": Workload("dcgan64", "dcgan", 64, 3, 64, 3, 1, (), tflop_at_batch_64=1.217),
+}
+
+
+ROOT = Path(__file__).resolve().parents[1]
+# The experiment script that trains each workload's networks in the workload's own setting
+# (batch, width, fp32), and its flags: its whole loop (data, callbacks, evaluations) is timed
+# beside the bare `fit`, so the two cannot drift apart unseen.
+EXPERIMENTS = {
+    "toy": Experiment("experiments/toy.py", ("--dataset=8gaussians",), batch_size=256),
 }
 
 
@@ -257,6 +282,24 @@ def _peer(workload: Workload, config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _experiment(experiment: Experiment, config: dict[str, Any], backend: str) -> dict[str, Any]:
+    """Times the experiment script's own training loop: its steady-state seconds per
+    generator iteration (`Stopwatch`: each `fit` from the end of its first, compiling, step),
+    read from the run's metrics.json."""
+    steps = config["warmup"] + config["iterations"]
+    with tempfile.TemporaryDirectory() as out:
+        command = [sys.executable, str(ROOT / experiment.script), *experiment.args]
+        command += [f"--steps={steps}", f"--dim={config['dim']}", f"--out={out}/run"]
+        command += [f"--batch_size={config['batch_size']}"]
+        result = _run(command, backend)
+        metrics_path = Path(out, "run", "metrics.json")
+        if result.get("timed_out") or not metrics_path.exists():
+            return result if result.get("timed_out") else {"error": result.get("error", "no run")}
+        metrics = json.loads(metrics_path.read_text())
+    seconds = metrics["steady_seconds_per_generator_iteration"]
+    return {"device": "cpu" if FLAGS.device == "cpu" else None, "it_per_s": 1 / seconds}
+
+
 def _row(config: dict[str, Any], kind: str, backend: str, result: dict[str, Any]) -> dict:
     """A complete output row: every field present, speeds as measured (unrounded)."""
     workload = WORKLOADS[config["workload"]]
@@ -271,6 +314,8 @@ def _row(config: dict[str, Any], kind: str, backend: str, result: dict[str, Any]
         "tflop_per_s": speed * tflop if speed and tflop else None,
         "peer_it_per_s": None,
         "ratio_vs_peer": None,
+        "fit_it_per_s": None,
+        "ratio_vs_fit": None,
         "peak_rss_bytes": result.get("peak_rss_bytes"),
         "peak_device_bytes": result.get("peak_device_bytes"),
         "last_logs": result.get("last_logs"),
@@ -318,10 +363,25 @@ def rows() -> Iterator[dict[str, Any]]:
             command = [sys.executable, __file__, f"--row={json.dumps(config)}"]
             command.append(f"--terminate_on_nan={FLAGS.terminate_on_nan}")
             row = _row(config, "kwgan", backend, _run(command, backend))
-            if row["it_per_s"] and peer_speed:
-                row["peer_it_per_s"] = peer_speed
-                row["ratio_vs_peer"] = row["it_per_s"] / peer_speed
-            yield row
+            yield _with_ratio(row, "peer", peer_speed)
+            experiment = EXPERIMENTS.get(workload.name)
+            if FLAGS.experiments and experiment and _is_experiment_setting(experiment, config):
+                timed = _row(
+                    config, "experiment", backend, _experiment(experiment, config, backend)
+                )
+                yield _with_ratio(_with_ratio(timed, "peer", peer_speed), "fit", row["it_per_s"])
+
+
+def _is_experiment_setting(experiment: Experiment, config: dict[str, Any]) -> bool:
+    return config["precision"] == "float32" and config["batch_size"] == experiment.batch_size
+
+
+def _with_ratio(row: dict[str, Any], name: str, speed: float | None) -> dict[str, Any]:
+    """`row` with `<name>_it_per_s` and `ratio_vs_<name>` (its speed ÷ that one) filled in."""
+    if row["it_per_s"] and speed:
+        row[f"{name}_it_per_s"] = speed
+        row[f"ratio_vs_{name}"] = row["it_per_s"] / speed
+    return row
 
 
 def _significant(x: float | None, digits: int = 3) -> str:
@@ -347,11 +407,15 @@ def markdown(table_rows: list[dict[str, Any]], argv: list[str]) -> str:
         "Peak memory: the process's resident set (RSS) and, on a GPU, allocated device memory.",
         "",
         "| workload | backend | precision | batch | it/s | TFLOP/s | ratio vs peer "
-        "| peak RSS (MiB) | peak device (MiB) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| ratio vs bare fit | peak RSS (MiB) | peak device (MiB) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in table_rows:
-        backend = "plain PyTorch peer" if row["kind"] == "peer" else row["backend"]
+        backend = {
+            "peer": "plain PyTorch peer",
+            "kwgan": row["backend"],
+            "experiment": f"{EXPERIMENTS[row['workload']].script} loop, {row['backend']}",
+        }[row["kind"]]
         speed = _significant(row["it_per_s"])
         if row["timed_out"]:
             speed = f"timed out (> {FLAGS.row_timeout:g} s)"
@@ -360,7 +424,8 @@ def markdown(table_rows: list[dict[str, Any]], argv: list[str]) -> str:
         lines.append(
             f"| {row['workload']} | {backend} ({row['device'] or '?'}) | {row['precision']} "
             f"| {row['batch_size']} | {speed} | {_significant(row['tflop_per_s'])} "
-            f"| {_significant(row['ratio_vs_peer'])} | {_mib(row['peak_rss_bytes'])} "
+            f"| {_significant(row['ratio_vs_peer'])} | {_significant(row['ratio_vs_fit'])} "
+            f"| {_mib(row['peak_rss_bytes'])} "
             f"| {_mib(row['peak_device_bytes'])} |"
         )
     return "\n".join(lines) + "\n"

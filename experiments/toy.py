@@ -172,7 +172,7 @@ def train(run, gan):
     return callbacks["history"], callbacks["evaluation"], callbacks["stopwatch"]
 
 
-def write_outputs(gan, history, evaluation, seconds: float) -> None:
+def write_outputs(gan, history, evaluation, stopwatch) -> None:
     """samples.npy, metrics.json and the two plots, each written atomically."""
     import keras
     import numpy as np
@@ -219,9 +219,12 @@ def write_outputs(gan, history, evaluation, seconds: float) -> None:
                 )
             },
             "backend": keras.backend.backend(),
-            "seconds": seconds,
+            "seconds": stopwatch.seconds,
             "generator_iterations": iterations,
-            "seconds_per_generator_iteration": seconds / max(iterations, 1),
+            "seconds_per_generator_iteration": stopwatch.seconds / max(iterations, 1),
+            "steady_seconds_per_generator_iteration": (
+                stopwatch.steady_seconds_per_generator_iteration
+            ),
             "w1_floor": floor,
             "final": {**final, "w1_over_floor": final["w1"] / floor},
             "spearman_w_estimate_vs_w1": spearman,
@@ -246,7 +249,7 @@ def write_outputs(gan, history, evaluation, seconds: float) -> None:
         f"final W1 {final['w1']:.4f} (floor {floor:.4f}, ratio {final['w1'] / floor:.2f})",
         {k: v for k, v in final.items() if k != "w1"},
         f"spearman {spearman}",
-        f"{seconds:.0f}s",
+        f"{stopwatch.seconds:.0f}s",
     )
 
 
@@ -264,7 +267,7 @@ def main(argv):
         gan = build_gan(FLAGS.dataset, FLAGS.fixed_generator, FLAGS.dim, FLAGS.seed)
         compile_gan(gan)
         history, evaluation, stopwatch = train(run, gan)
-        write_outputs(gan, history, evaluation, stopwatch.seconds)
+        write_outputs(gan, history, evaluation, stopwatch)
         run.complete(int(keras.ops.convert_to_numpy(gan.generator_iterations)))
 
 

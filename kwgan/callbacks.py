@@ -8,6 +8,10 @@ steps — without touching the model's variables, which on JAX would sync the wh
 state every step. Reading the logged scalar does wait for the step to finish; `GAN.fit`'s
 NaN guard reads every step's logs anyway (`benchmarks/speed.py --workloads toy
 --noterminate_on_nan` measures that read: about 1% on the JAX CPU toy benchmark).
+
+The callbacks that write files write them only in the process that writes a data-parallel
+run's files (`kwgan.distribute.chief_only`); what they write (samples, evaluations) every
+process computes, as generating is a computation over all the run's devices.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections.abc import Callable
 import keras
 import numpy as np
 
+from kwgan.distribute import chief_only
 from kwgan.errors import DataError, NonFiniteLossError, check_positive_int
 from kwgan.grid import save_grid
 from kwgan.io import atomic_path
@@ -145,23 +150,56 @@ class TimeLimit(keras.callbacks.Callback):
 
 class Stopwatch(keras.callbacks.Callback):
     """Seconds spent in `fit` (`seconds`), summed over a run's invocations when a
-    checkpoint keeps its state: a resumed run reports its whole training time."""
+    checkpoint keeps its state: a resumed run reports its whole training time.
+
+    Also the steady-state cost of a generator iteration
+    (`steady_seconds_per_generator_iteration`): the time from the end of each `fit`'s first
+    step — which includes tracing and compiling — to its last, per generator iteration in
+    that span. It times the experiment's whole loop (its data, callbacks and evaluations),
+    so `benchmarks/speed.py` can hold it beside the bare `fit` of the same networks.
+    """
 
     def __init__(self):
         super().__init__()
         self.seconds = 0.0
+        self.steady_seconds = 0.0
+        self.steady_iterations = 0
 
     def on_train_begin(self, logs=None):
         self._begin, self._before = time.monotonic(), self.seconds
+        self._first = self._last = None
 
     def on_train_batch_end(self, batch, logs=None):
-        self.seconds = self._before + time.monotonic() - self._begin
+        now = time.monotonic()
+        self.seconds = self._before + now - self._begin
+        if logs and "generator_iterations" in logs:
+            mark = (now, int(_scalar(logs["generator_iterations"])))
+            self._first = self._first or mark
+            self._last = mark
+
+    def on_train_end(self, logs=None):
+        if self._first is not None:
+            self.steady_seconds += self._last[0] - self._first[0]
+            self.steady_iterations += self._last[1] - self._first[1]
+
+    @property
+    def steady_seconds_per_generator_iteration(self) -> float | None:
+        if not self.steady_iterations:
+            return None
+        return self.steady_seconds / self.steady_iterations
 
     def get_state(self) -> dict:
-        return {"seconds": self.seconds}
+        return {
+            "seconds": self.seconds,
+            "steady_seconds": self.steady_seconds,
+            "steady_iterations": self.steady_iterations,
+        }
 
     def set_state(self, state: dict) -> None:
         self.seconds = float(state["seconds"])
+        # Checkpoints written before the steady-state timing have only "seconds".
+        self.steady_seconds = float(state.get("steady_seconds", 0.0))
+        self.steady_iterations = int(state.get("steady_iterations", 0))
 
 
 class LossHistory(GeneratorIterationCallback):
@@ -216,10 +254,14 @@ class EvaluateEvery(GeneratorIterationCallback):
     def _run(self, iteration: int) -> None:
         self.results.append({"iteration": iteration, **self.evaluate(self.model, iteration)})
         if self.log_path is not None:
-            # Rewritten whole, atomically: a resumed run's log holds exactly its results.
-            lines = "".join(json.dumps(result) + "\n" for result in self.results)
-            with atomic_path(self.log_path) as tmp, open(tmp, "w") as f:
-                f.write(lines)
+            self._write_log()
+
+    @chief_only
+    def _write_log(self) -> None:
+        # Rewritten whole, atomically: a resumed run's log holds exactly its results.
+        lines = "".join(json.dumps(result) + "\n" for result in self.results)
+        with atomic_path(self.log_path) as tmp, open(tmp, "w") as f:
+            f.write(lines)
 
     def on_generator_iteration_end(self, iteration, logs):
         if iteration % self.every == 0:
@@ -293,7 +335,10 @@ class SampleGrid(GeneratorIterationCallback):
         self.noise = rng.normal(size=(n, self.model.latent_dim)).astype("float32")
 
     def write(self, iteration: int) -> None:
-        images = self.model.generate(self.noise)
+        self._save(self.model.generate(self.noise), iteration)
+
+    @chief_only
+    def _save(self, images: np.ndarray, iteration: int) -> None:
         os.makedirs(self.directory, exist_ok=True)
         for name in (f"samples_{iteration:07d}.png", "samples.png"):
             save_grid(images, os.path.join(self.directory, name), nrow=self.nrow, scale=self.scale)
@@ -314,6 +359,7 @@ class WEstimateCurve(LossHistory):
         super().__init__()
         self.path, self.every, self.title = path, every, title
 
+    @chief_only
     def plot(self) -> None:
         if self.history.get("w_estimate"):
             w_estimate_curve(

@@ -26,6 +26,8 @@ FIELDS = {
     "tflop_per_s",
     "peer_it_per_s",
     "ratio_vs_peer",
+    "fit_it_per_s",
+    "ratio_vs_fit",
     "peak_rss_bytes",
     "peak_device_bytes",
     "last_logs",
@@ -35,12 +37,12 @@ FIELDS = {
 }
 
 
-def test_speed_smoke(tmp_path):
+def _speed(tmp_path, *args: str) -> tuple[list[dict], Path]:
+    """Runs speed.py on the current backend; its rows (checked against --out) and table."""
     backend = keras.backend.backend()
     out, table = tmp_path / "speed.jsonl", tmp_path / "speed.md"
     command = [sys.executable, str(SPEED), "--workloads", "toy", "--backends", backend]
-    command += ["--precisions", "float32", "--batch_sizes", "8", "--dim", "8"]
-    command += ["--iterations", "1", "--warmup", "1", "--device", "cpu"]
+    command += ["--precisions", "float32", "--dim", "8", "--device", "cpu", *args]
     command += [f"--out={out}", f"--markdown={table}"]
     proc = subprocess.run(
         command,
@@ -52,7 +54,12 @@ def test_speed_smoke(tmp_path):
     assert proc.returncode == 0, proc.stderr[-5000:]
     rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     assert rows == [json.loads(line) for line in out.read_text().splitlines()]
+    return rows, table
 
+
+def test_speed_smoke(tmp_path):
+    backend = keras.backend.backend()
+    rows, table = _speed(tmp_path, "--batch_sizes=8", "--iterations=1", "--warmup=1")
     peer, row = rows
     assert set(peer) == set(row) == FIELDS
     assert (peer["kind"], row["kind"], row["backend"]) == ("peer", "kwgan", backend)
@@ -67,3 +74,15 @@ def test_speed_smoke(tmp_path):
     assert lines[0].startswith("# ") and "| workload | backend | precision |" in table.read_text()
     assert any(line.startswith(f"| toy | {backend} (cpu) | float32 | 8 |") for line in lines)
     assert any(line.startswith("| toy | plain PyTorch peer (cpu) |") for line in lines)
+
+
+def test_experiment_loop_is_timed_beside_the_bare_fit(tmp_path):
+    """At the toy experiment's own batch (256, fp32) a row times experiments/toy.py's whole
+    loop, and its ratio to the bare `fit` row of the same backend is the quotient."""
+    rows, table = _speed(tmp_path, "--batch_sizes=256", "--iterations=2", "--warmup=1", "--peer=")
+    fit, experiment = rows
+    assert (fit["kind"], experiment["kind"]) == ("kwgan", "experiment")
+    assert not (experiment["error"] or experiment["timed_out"]) and experiment["it_per_s"] > 0
+    assert experiment["fit_it_per_s"] == fit["it_per_s"]
+    assert experiment["ratio_vs_fit"] == pytest.approx(experiment["it_per_s"] / fit["it_per_s"])
+    assert "experiments/toy.py loop" in table.read_text()

@@ -86,3 +86,19 @@ def test_experiment_loop_is_timed_beside_the_bare_fit(tmp_path):
     assert experiment["fit_it_per_s"] == fit["it_per_s"]
     assert experiment["ratio_vs_fit"] == pytest.approx(experiment["it_per_s"] / fit["it_per_s"])
     assert "experiments/toy.py loop" in table.read_text()
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="backend-independent tf.data: timed once"
+)
+def test_input_pipeline_reports_rate_and_cores_needed():
+    script = SPEED.with_name("input_pipeline.py")
+    command = [sys.executable, str(script), "--files=8", "--batches=2", "--warmup=1"]
+    command += ["--batch_size=4", "--sources=folder", "--train_it_per_s=10", "--critic_steps=5"]
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (row,) = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert row["source"] == "folder" and row["images_per_s"] > 0
+    assert row["needed_images_per_s"] == 10 * 5 * 4
+    per_core = row["images_per_s"] / row["cpu_cores"]
+    assert row["cores_needed"] == pytest.approx(200 / per_core, abs=0.06)  # rounded to 0.1

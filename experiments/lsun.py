@@ -18,6 +18,12 @@ against the dataset's test split, as compare_gan (Lucic et al. 2018) compares ob
 a fixed architecture (`--arch infogan` for (Fashion-)MNIST); `--fid_every K` also does so
 during training.
 
+`--distribute` trains data-parallel over every local device, and with --coordinator,
+--num_processes and --process_id (JAX) or TF_CONFIG (TensorFlow) over several hosts; see the
+README's "Scaling out". --batch_size is the global batch either way.
+
+    KERAS_BACKEND=jax python experiments/lsun.py --distribute --batch_size 256 --out runs/lsun
+
 Writes into --out: samples.png (and samples_*.png during training), samples.npy (≥ 1000 images,
 float32 NHWC in [−1, 1]), metrics.json, w_estimate.png (Wasserstein objectives), gan.keras,
 run.json (the flags), checkpoints/, and with --export a TensorFlow SavedModel of the
@@ -62,7 +68,9 @@ flags.DEFINE_integer("dim", None, "Base width of both networks (architecture def
 flags.DEFINE_integer("generator_dim", None, "Base width of the generator (overrides --dim).")
 flags.DEFINE_integer("critic_dim", None, "Base width of the critic (overrides --dim).")
 flags.DEFINE_integer("steps", 200_000, "Generator iterations.")
-flags.DEFINE_integer("batch_size", 64, "Batch size.")
+flags.DEFINE_integer(
+    "batch_size", 64, "Batch size: the global batch, split across the devices by --distribute."
+)
 flags.DEFINE_integer(
     "critic_steps", None, "Critic iterations per generator iteration (objective default)."
 )
@@ -135,13 +143,37 @@ flags.DEFINE_string(
     "Also log the losses per generator iteration, the sample grids and the digits "
     "evaluations to this TensorBoard log directory.",
 )
+flags.DEFINE_boolean(
+    "distribute",
+    False,
+    "Train data-parallel over every device of every process (kwgan.distribute; JAX and "
+    "TensorFlow; several TensorFlow hosts through TF_CONFIG).",
+)
+flags.DEFINE_string(
+    "coordinator",
+    None,
+    "JAX over several processes: HOST:PORT of process 0's coordinator, the same for all "
+    "(with --distribute, --num_processes and --process_id).",
+)
+flags.DEFINE_integer(
+    "num_processes", None, "JAX over several processes: how many train together.", lower_bound=1
+)
+flags.DEFINE_integer(
+    "process_id",
+    None,
+    "JAX over several processes: this one's index, 0 … --num_processes − 1 (0 writes --out).",
+    lower_bound=0,
+)
 FLAGS = flags.FLAGS
 
 
 # The datasets whose "test" split FID and KID are measured against, as Lucic et al. (2018) do.
 WITH_TEST_SPLIT = ("mnist", "fashion_mnist", "cifar10")
 
-# Flags that change no result, so a resumed run may change them (--steps may grow).
+# Flags that change no result, so a resumed run may change them (--steps may grow). The
+# device and process flags are among them: a run may go on over other devices at the same
+# global batch (--batch_size), which trains the same model (up to float rounding; under
+# TensorFlow batch norm normalises each device's slice of the batch).
 FREE_FLAGS = (
     "out",
     "max_minutes",
@@ -151,15 +183,78 @@ FREE_FLAGS = (
     "data_dir",
     "download",
     "tensorboard",
+    "distribute",
+    "coordinator",
+    "num_processes",
+    "process_id",
 )
+PROCESS_FLAGS = ("coordinator", "num_processes", "process_id")
 GRAYSCALE = ("mnist", "fashion_mnist", "digits")
+
+
+def distribute() -> None:
+    """Turns on data parallelism as the flags ask. Called before anything else runs JAX or
+    TensorFlow: jax.distributed and TensorFlow's multi-worker strategy must start first."""
+    import kwgan
+
+    check_process_flags()
+    if not FLAGS.distribute:
+        return
+    kwgan.distribute.data_parallel(
+        job_addresses=FLAGS.coordinator,
+        num_processes=FLAGS.num_processes,
+        process_id=FLAGS.process_id,
+    )
+    devices = kwgan.distribute.num_replicas()
+    if FLAGS.batch_size % devices:
+        raise kwgan.errors.ConfigError(
+            f"--batch_size {FLAGS.batch_size} (the global batch) does not divide among the "
+            f"{devices} devices training it; pass a multiple of {devices}."
+        )
+    if FLAGS.max_minutes and kwgan.distribute.several_processes():
+        raise kwgan.errors.ConfigError(
+            "--max_minutes would stop each process by its own clock, and processes that stop "
+            "at different steps wait for each other forever; over several processes, stop the "
+            "run by killing it and rerun the command to resume."
+        )
+
+
+def check_process_flags() -> None:
+    """Refuses --coordinator, --num_processes and --process_id where they cannot work."""
+    import keras
+
+    from kwgan.errors import ConfigError
+
+    given = [f"--{name}" for name in PROCESS_FLAGS if FLAGS[name].value is not None]
+    if not given:
+        return
+    if not FLAGS.distribute:
+        raise ConfigError(f"{given[0]} trains over several processes: add --distribute.")
+    if keras.backend.backend() == "tensorflow":
+        raise ConfigError(
+            "TensorFlow trains over several processes through TF_CONFIG, set in each worker's "
+            'environment (see the README\'s "Scaling out"); --coordinator, --num_processes and '
+            "--process_id are for JAX."
+        )
+    if len(given) < len(PROCESS_FLAGS):
+        raise ConfigError(
+            "--coordinator, --num_processes and --process_id go together: pass all three to "
+            "every process."
+        )
+    if FLAGS.process_id >= FLAGS.num_processes:
+        raise ConfigError(
+            f"--process_id {FLAGS.process_id} is not one of the --num_processes "
+            f"{FLAGS.num_processes} processes (0 … {FLAGS.num_processes - 1})."
+        )
 
 
 def dataset(start_batch: int):
     """The training batches from global batch `start_batch` on: a tf.data stream where
-    TensorFlow is installed, an in-memory PyDataset otherwise."""
+    TensorFlow is installed, an in-memory PyDataset otherwise; over several JAX processes,
+    this process's rows of each."""
     import kwgan
 
+    shard = kwgan.distribute.process_shard()
     kwargs = dict(
         image_size=FLAGS.image_size,
         data_dir=FLAGS.data_dir,
@@ -172,7 +267,11 @@ def dataset(start_batch: int):
         arrays = kwgan.data.image_array(FLAGS.dataset, download=FLAGS.download, **kwargs)
         arrays = arrays if FLAGS.conditional else (arrays,)
         return kwgan.data.ImageBatches(
-            *arrays, batch_size=FLAGS.batch_size, seed=FLAGS.seed, start_batch=start_batch
+            *arrays,
+            batch_size=FLAGS.batch_size,
+            seed=FLAGS.seed,
+            start_batch=start_batch,
+            shard=shard,
         )
     # Small datasets are held in memory after resizing: otherwise every epoch (28 batches
     # for the digits) re-decodes and re-resizes the whole set.
@@ -183,6 +282,7 @@ def dataset(start_batch: int):
         seed=FLAGS.seed,
         cache=FLAGS.dataset in ("digits", "mnist", "fashion_mnist", "cifar10"),
         start_batch=start_batch,
+        shard=shard,
         **kwargs,
     )
 
@@ -336,7 +436,9 @@ def train(run, gan):
         ),
         "stopwatch": kwgan.callbacks.Stopwatch(),
     }
-    board = kwgan.tensorboard.TensorBoard(FLAGS.tensorboard) if FLAGS.tensorboard else None
+    # Only where files are written: LoggedSampleGrid logs the samples.png written there.
+    logs = FLAGS.tensorboard and kwgan.distribute.is_chief()
+    board = kwgan.tensorboard.TensorBoard(FLAGS.tensorboard) if logs else None
     if FLAGS.eval_every:
         evaluate = board.logged(evaluate_digits) if board else evaluate_digits
         stateful["evaluations"] = kwgan.callbacks.EvaluateEvery(FLAGS.eval_every, evaluate)
@@ -364,20 +466,17 @@ def train(run, gan):
     )
 
 
-def write_outputs(gan, curve, evaluations, fid_evaluations, seconds: float) -> dict:
-    """samples.npy, gan.keras and metrics.json, each written atomically; returns the metrics."""
+def final_outputs(gan, curve, evaluations, fid_evaluations, seconds: float):
+    """The samples of samples.npy and the metrics of metrics.json. Every process of a
+    data-parallel run computes them: generating runs on all the run's devices."""
     import keras
     import numpy as np
 
-    from kwgan.io import atomic_path, write_json
+    import kwgan
 
     noise = np.random.default_rng(FLAGS.seed + 1).normal(size=(FLAGS.num_samples, gan.latent_dim))
     labels = gan.class_cycle(FLAGS.num_samples)  # kept to score label accuracy
     samples = gan.generate(noise, labels=labels, batch_size=250)
-    with atomic_path(os.path.join(FLAGS.out, "samples.npy"), suffix=".npy") as tmp:
-        np.save(tmp, samples)
-    with atomic_path(os.path.join(FLAGS.out, "gan.keras"), suffix=".keras") as tmp:
-        gan.save(tmp)
     iterations = int(keras.ops.convert_to_numpy(gan.generator_iterations))
     metrics = {
         "config": {
@@ -405,6 +504,7 @@ def write_outputs(gan, curve, evaluations, fid_evaluations, seconds: float) -> d
             )
         },
         "backend": keras.backend.backend(),
+        "devices": kwgan.distribute.num_replicas(),
         "generator_iterations": iterations,
         "seconds": seconds,
         "parameters": {
@@ -421,8 +521,33 @@ def write_outputs(gan, curve, evaluations, fid_evaluations, seconds: float) -> d
         ),
         "logs": {"iterations": curve.iterations, **curve.history},
     }
+    return samples, metrics
+
+
+def write_outputs(gan, samples, metrics: dict) -> None:
+    """samples.npy, gan.keras, metrics.json and the --export, each written atomically."""
+    import numpy as np
+
+    import kwgan
+    from kwgan.io import atomic_path, write_json
+
+    with atomic_path(os.path.join(FLAGS.out, "samples.npy"), suffix=".npy") as tmp:
+        np.save(tmp, samples)
+    with atomic_path(os.path.join(FLAGS.out, "gan.keras"), suffix=".keras") as tmp:
+        gan.save(tmp)
     write_json(os.path.join(FLAGS.out, "metrics.json"), metrics)
-    return metrics
+    if FLAGS.export:
+        kwgan.export.export_generator(
+            gan.generator,
+            FLAGS.export,
+            metadata={
+                "objective": FLAGS.objective,
+                "architecture": FLAGS.arch,
+                "dataset": FLAGS.dataset,
+                "generator_iterations": metrics["generator_iterations"],
+            },
+            num_classes=gan.num_classes,
+        )
 
 
 def main(argv):
@@ -446,8 +571,15 @@ def main(argv):
             f"--fid_samples scores against the dataset's test split, which {FLAGS.dataset} "
             f"does not have; use it with {', '.join(WITH_TEST_SPLIT)}."
         )
+    if FLAGS.fid_samples and FLAGS.distribute:
+        raise kwgan.errors.ConfigError(
+            "--fid_samples does not run data-parallel yet: train with --distribute, then score "
+            "samples.npy on one device (kwgan.metrics.inception.features, "
+            "kwgan.metrics.real_statistics, kwgan.metrics.fid_score)."
+        )
     if FLAGS.fid_samples:
         kwgan.metrics.inception.load_weights()  # fail now if not installed, not after the run
+    distribute()
     config = kwgan.cli.flag_values(sys.modules[__name__])
     # A learning rate decaying to 0 at --steps makes --steps part of the training itself.
     with kwgan.run.Run(
@@ -459,20 +591,11 @@ def main(argv):
         channels = FLAGS.channels or (1 if FLAGS.dataset in GRAYSCALE else 3)
         gan = build_gan(channels)
         curve, evaluations, fid_evaluations, stopwatch = train(run, gan)
-        metrics = write_outputs(gan, curve, evaluations, fid_evaluations, stopwatch.seconds)
+        samples, metrics = final_outputs(
+            gan, curve, evaluations, fid_evaluations, stopwatch.seconds
+        )
+        kwgan.distribute.chief_only(write_outputs)(gan, samples, metrics)
         iterations = metrics["generator_iterations"]
-        if FLAGS.export:
-            kwgan.export.export_generator(
-                gan.generator,
-                FLAGS.export,
-                metadata={
-                    "objective": FLAGS.objective,
-                    "architecture": FLAGS.arch,
-                    "dataset": FLAGS.dataset,
-                    "generator_iterations": iterations,
-                },
-                num_classes=gan.num_classes,
-            )
         run.complete(iterations)
     print(
         f"\n{iterations} generator iterations in {metrics['seconds']:.0f}s; outputs in {FLAGS.out}"

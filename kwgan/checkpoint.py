@@ -12,6 +12,11 @@ hidden temporary directory, which the next save removes.
 Resuming exactly needs one more thing, the data position: every kwgan pipeline can start
 at a given global batch (`start_batch=`), and one fit step consumes one batch, so
 `fit_steps(gan)` after `restore` is where the data must resume.
+
+Data-parallel over several processes (`kwgan.distribute`), every process holds the same
+state, and only the one that writes the run's files saves it (`save` is `chief_only`); every
+process restores from the shared directory, once they agree on the checkpoint to restore
+(`latest_fit_steps`).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from collections.abc import Mapping
 
 import keras
 
+from kwgan.distribute import chief_only
 from kwgan.errors import ResumeError, check_positive_int
 
 WEIGHTS_FILE = "gan.weights.h5"
@@ -50,9 +56,20 @@ def latest(directory: str | os.PathLike) -> str | None:
     return os.path.join(directory, found[max(found)]) if found else None
 
 
+def latest_fit_steps(directory: str | os.PathLike) -> int | None:
+    """The fit step of the newest complete checkpoint under `directory` (None if there is
+    none), read from its name: what the processes of a data-parallel run must agree on
+    before any of them restores, as loading weights into variables that span processes is
+    a computation all of them join."""
+    path = latest(directory)
+    return None if path is None else int(_NAME.match(os.path.basename(path)).group(1))
+
+
+@chief_only
 def save(directory: str | os.PathLike, gan: keras.Model, callbacks: Mapping = ()) -> str:
     """Writes a checkpoint of `gan` and of `callbacks` (name → callback with `get_state`);
-    returns its path. Older checkpoints are removed once it is in place."""
+    returns its path. Older checkpoints are removed once it is in place. In a process that
+    writes no files (`kwgan.distribute.is_chief`) it does nothing and returns None."""
     directory = os.fspath(directory)
     os.makedirs(directory, exist_ok=True)
     step = fit_steps(gan)

@@ -37,10 +37,9 @@ devices (every batch, the last one too, must divide by their number; jax raises 
 `IndivisibleError` otherwise). With several processes, Keras's multi-process semantics
 apply: every process loads its own per-process batch, and the global batch is their
 concatenation in process order, `batch_size × num_processes` rows. So each process must
-feed different data: `process_rows` picks a process's share of an array so that the global
-batches are those of a one-process run; a kwgan data pipeline needs a different `seed` per
-process. Every process ends with the same weights, and all would write the same checkpoint
-files: save from one of them (`jax.process_index() == 0`).
+feed different data: `process_rows` picks a process's share of an array, and the image
+pipelines' `shard=process_shard()` (`kwgan.data.images`, `ImageBatches`) a process's rows of
+every batch, so that the global batches are those of a one-process run.
 
 **TensorFlow** (`tf.distribute`): a `MirroredStrategy` over this process's devices, or a
 `MultiWorkerMirroredStrategy` across processes when `TF_CONFIG` describes the cluster
@@ -52,18 +51,39 @@ each replica's slice on its own; every worker gets its own shard of a `tf.data` 
 Keras turns XLA off under `tf.distribute`, and `steps_per_execution` > 1 fails there in
 Keras itself (keras-team/keras#19246), so `GAN.compile` refuses it under a strategy.
 **torch**: not supported; `kwgan.errors.ConfigError`.
+
+**Outputs.** Every process runs the same program: each training step and each `predict`
+(`GAN.generate` goes through `predict` below) is one computation over all the devices, which
+every process must enter (JAX's multi-controller model; TensorFlow's collectives). All end
+with the same weights, so one process writes for all, `is_chief()`: JAX's process 0, or
+TensorFlow's chief (the "chief" task of TF_CONFIG, else worker 0; TF's own rule,
+`strategy.extended.should_checkpoint`). kwgan's run record and lock, checkpoints, sample
+grids, plots, metrics and TensorBoard logs are written by it alone (`chief_only`), with data
+parallelism off while it writes; the others compute what it computes and write nothing.
+TensorFlow's own savers instead make every worker save, the others into temporary
+directories, because saving may run collectives (new variables, `SyncOnRead` reads); kwgan's
+checkpoints hold only `MirroredVariable`s, read locally, and the variables Keras's saving
+creates are created outside the strategy. With several hosts, the run's directory must be on
+a filesystem they all mount: the others restore from it. And the processes must decide alike
+whatever changes what they compute (`several_processes`): kwgan's data order, critic
+schedule and stop at a generator iteration do; a wall-clock `TimeLimit` does not.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import ParamSpec, TypeVar
 
 import keras
 import numpy as np
 
 from kwgan.errors import ConfigError, check_positive_int
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 def data_parallel(
@@ -130,10 +150,9 @@ def process_rows(x: np.ndarray | tuple, batch_size: int) -> np.ndarray | tuple:
     order (`jax.make_array_from_process_local_data`), so process i takes the i-th slice of
     each global batch. A trailing partial global batch is left out.
     """
-    distribution = keras.distribution.distribution()
-    if distribution is None:
+    if keras.distribution.distribution() is None:
         raise ConfigError("process_rows needs data parallelism on: call data_parallel() first.")
-    n = distribution.num_processes
+    index, n = process_shard() or (0, 1)
     batch_size = check_positive_int(batch_size, "batch_size")
     if batch_size % n:
         raise ConfigError(
@@ -144,9 +163,192 @@ def process_rows(x: np.ndarray | tuple, batch_size: int) -> np.ndarray | tuple:
         array = np.asarray(array)
         batches = len(array) // batch_size
         split = array[: batches * batch_size].reshape(batches, n, -1, *array.shape[1:])
-        return split[:, distribution.data_shard_id].reshape(-1, *array.shape[1:])
+        return split[:, index].reshape(-1, *array.shape[1:])
 
     return keras.tree.map_structure(rows, x)
+
+
+def process_shard() -> tuple[int, int] | None:
+    """(this process's index, the number of processes) where each process must feed its own
+    rows of every global batch: a JAX run over several processes (see `process_rows`). None
+    where one process feeds whole batches, or where `tf.distribute` splits them among its
+    workers itself (TensorFlow shards a `tf.data` dataset across workers)."""
+    distribution = keras.distribution.distribution()
+    if keras.backend.backend() != "jax" or distribution is None or distribution.num_processes == 1:
+        return None
+    return distribution.data_shard_id, distribution.num_processes
+
+
+def num_replicas() -> int:
+    """How many devices split each global batch between them, over every process; 1 without
+    data parallelism."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.distribute.get_strategy().num_replicas_in_sync
+    distribution = keras.distribution.distribution()
+    return 1 if distribution is None else distribution.device_mesh.devices.size
+
+
+def several_processes() -> bool:
+    """Whether this run spans several processes: JAX processes, or the workers of a
+    TensorFlow `MultiWorkerMirroredStrategy`. They must then take every decision that
+    changes what they compute alike."""
+    return process_shard() is not None or _multi_worker_strategy() is not None
+
+
+def is_chief() -> bool:
+    """Whether this process writes the run's files (see "Outputs" in the module docstring):
+    JAX's process 0, TensorFlow's chief worker, and any process training on its own.
+
+    On JAX the process index is read only once a distribution is set, as a multi-process
+    one is set only after `jax.distributed` starts, which must happen before JAX first runs.
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return bool(tf.distribute.get_strategy().extended.should_checkpoint)
+    if backend == "jax" and keras.distribution.distribution() is not None:
+        import jax
+
+        return jax.process_index() == 0
+    return True
+
+
+def chief_only(write: Callable[_P, _R]) -> Callable[_P, _R | None]:
+    """`write`, run only in the process that writes the run's files (`is_chief`), and there
+    on its own; elsewhere a call does nothing and returns None. For functions that only
+    write: what they write, every process must compute outside them.
+
+    "On its own": over several processes, `write` runs with data parallelism off, so that
+    it starts no computation the other processes would have to join. Keras's saving creates
+    variables (`saving_lib.get_attr_skipset` builds a reference optimizer), and creating one
+    under data parallelism is a collective: `jax.device_put` checks across processes that
+    the value is the same, and TensorFlow's multi-worker strategy broadcasts it.
+    """
+
+    @functools.wraps(write)
+    def in_chief(*args: _P.args, **kwargs: _P.kwargs) -> _R | None:
+        if not is_chief():
+            return None
+        with _alone():
+            return write(*args, **kwargs)
+
+    return in_chief
+
+
+@contextlib.contextmanager
+def _alone() -> Iterator[None]:
+    """A block one process runs on its own: over several processes, without the Keras
+    distribution (JAX) or the `tf.distribute` strategy, which come back after it."""
+    strategy = _multi_worker_strategy()
+    if strategy is not None:
+        import tensorflow as tf
+
+        try:
+            tf.distribute.experimental_set_strategy(None)
+        except RuntimeError:  # inside `strategy.scope()`, which only its `with` can leave
+            raise ConfigError(
+                "Over several TensorFlow workers kwgan writes files outside the strategy, so "
+                "set it with kwgan.distribute.data_parallel() (or "
+                "tf.distribute.experimental_set_strategy) instead of entering its scope."
+            ) from None
+        try:
+            yield
+        finally:
+            tf.distribute.experimental_set_strategy(strategy)
+        return
+    if not several_processes():
+        yield
+        return
+    distribution = keras.distribution.distribution()
+    keras.distribution.set_distribution(None)
+    try:
+        yield
+    finally:
+        keras.distribution.set_distribution(distribution)
+
+
+def _multi_worker_strategy():
+    """TensorFlow's current `MultiWorkerMirroredStrategy`, else None."""
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    strategy = tf.distribute.get_strategy()
+    return strategy if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) else None
+
+
+def agree(value: int) -> bool:
+    """Whether every process of the run holds the same `value` (True in a process training
+    on its own). Every process must call it: the values are all-gathered."""
+    if process_shard() is not None:
+        from jax.experimental import multihost_utils
+
+        return len(set(multihost_utils.process_allgather(np.int64(value)).tolist())) == 1
+    strategy = _multi_worker_strategy()
+    if strategy is None:
+        return True
+    import tensorflow as tf
+
+    values = strategy.experimental_distribute_values_from_function(
+        lambda _: tf.constant([value], tf.int64)
+    )
+    return len(set(strategy.gather(values, axis=0).numpy().tolist())) == 1
+
+
+def predict(model: keras.Model, inputs, batch_size: int) -> np.ndarray:
+    """`model.predict(inputs, batch_size=batch_size)` (inference mode) that also works
+    data-parallel, with one output row per input row.
+
+    JAX splits every batch evenly across the devices, so the inputs are padded with copies
+    of their first row to whole batches of a multiple of the device count. Across processes,
+    Keras's `predict` would take each process's inputs as its rows of a larger global batch
+    and could not fetch outputs held by other hosts, so every process passes the same inputs
+    to one jitted call whose outputs are replicated to every device.
+    """
+    replicas = num_replicas()
+    if keras.backend.backend() != "jax" or replicas == 1:
+        return model.predict(inputs, batch_size=batch_size, verbose=0)
+    batch_size = -(-batch_size // replicas) * replicas
+    n = len(keras.tree.flatten(inputs)[0])
+    padded = keras.tree.map_structure(
+        lambda x: np.concatenate([x, np.repeat(x[:1], -n % batch_size, axis=0)]), inputs
+    )
+    if process_shard() is None:
+        outputs = model.predict(padded, batch_size=batch_size, verbose=0)
+    else:
+        outputs = _predict_in_every_process(model, padded, batch_size)
+    return outputs[:n]
+
+
+def _predict_in_every_process(model: keras.Model, inputs, batch_size: int) -> np.ndarray:
+    """`model`'s outputs for `inputs` (the same in every process, whole batches), computed
+    by all the devices of all processes and replicated to each."""
+    import jax
+
+    distribution = keras.distribution.distribution()
+    mesh = distribution.device_mesh.backend_mesh
+    rows = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec(distribution.batch_dim_name))
+    everywhere = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
+    state = (
+        [v.value for v in model.trainable_variables],
+        [v.value for v in model.non_trainable_variables],
+    )
+    call = jax.jit(
+        lambda state, x: model.stateless_call(*state, x, training=False)[0],
+        out_shardings=everywhere,
+    )
+
+    def spread(x: np.ndarray) -> jax.Array:
+        return jax.make_array_from_callback(x.shape, rows, lambda index: x[index])
+
+    def batch(start: int):
+        return keras.tree.map_structure(lambda x: spread(x[start : start + batch_size]), inputs)
+
+    n = len(keras.tree.flatten(inputs)[0])
+    return np.concatenate([np.asarray(call(state, batch(s))) for s in range(0, n, batch_size)])
 
 
 def _backend() -> str:

@@ -31,8 +31,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from kwgan import distribute, penalties
 from kwgan import objectives as objectives_lib
-from kwgan import penalties
 from kwgan.backend import GANTrainer
 from kwgan.callbacks import EMPTY_DATA, TerminateOnNonFinite
 from kwgan.constraints import clip_critic
@@ -298,10 +298,7 @@ class GAN(GANTrainer, keras.Model):
                     f"shape {labels.shape} with range [{labels.min()}, {labels.max()}]."
                 )
             inputs = [noise, labels]
-        images = self.generator.predict(
-            _padded_for_devices(inputs, batch_size), batch_size=batch_size, verbose=0
-        )
-        return np.asarray(images[: len(noise)], "float32")
+        return np.asarray(distribute.predict(self.generator, inputs, batch_size), "float32")
 
     # -- serialisation ------------------------------------------------------------------
 
@@ -391,19 +388,6 @@ def _check_distribution(steps_per_execution: int) -> None:
                 "steps_per_execution > 1 does not work under tf.distribute in Keras 3 "
                 "(keras-team/keras#19246); leave it at 1 when training data-parallel."
             )
-
-
-def _padded_for_devices(inputs, batch_size: int):
-    """`inputs` padded with copies of their first row to whole batches when a Keras
-    distribution is set: JAX splits every batch across the devices and refuses a last
-    batch that does not divide by their number."""
-    n = len(keras.tree.flatten(inputs)[0])
-    missing = -n % batch_size
-    if keras.distribution.distribution() is None or not missing:
-        return inputs
-    return keras.tree.map_structure(
-        lambda x: np.concatenate([x, np.repeat(x[:1], missing, axis=0)]), inputs
-    )
 
 
 def _count_inputs(model: keras.layers.Layer) -> int:

@@ -10,6 +10,12 @@ with its log directory, `torch_mimicry/training/trainer.py`):
   a time budget, may differ); any other difference is refused in one line naming the flags;
 * whether the run finished: `run.json` says so only after every final output is written,
   so a run killed while writing them resumes and writes them again.
+
+A data-parallel run over several processes (`kwgan.distribute`) is one run: only the process
+that writes its files (`kwgan.distribute.is_chief`) takes the lock and writes `run.json` and
+the checkpoints; every process reads the record and checks the flags alike, restores the
+same checkpoint from the shared directory (`train` refuses to start if they find different
+ones), and so decides alike whether there is anything left to train.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import keras
 
 from kwgan import checkpoint
 from kwgan.callbacks import GeneratorProgbar, StopAtGeneratorIteration
+from kwgan.distribute import agree, chief_only
 from kwgan.errors import ResumeError, RunLockedError
 from kwgan.io import write_json
 
@@ -62,17 +69,13 @@ class Run:
     def __enter__(self) -> Run:
         if os.path.exists(self.directory) and not os.path.isdir(self.directory):
             raise ResumeError(f"Output path {self.directory} exists and is not a directory.")
-        os.makedirs(self.directory, exist_ok=True)
         self._acquire()
         try:
             self.record = self._read_record()
             if self.record is not None:
                 self._check_config(self.record["config"])
             if not self.already_complete():
-                write_json(
-                    self._path(RECORD_FILE),
-                    {"config": self.config, "complete": False, **self._done()},
-                )
+                self._write_record({"complete": False, **self._done()})
         except BaseException:
             self._release()
             raise
@@ -102,14 +105,11 @@ class Run:
 
     def complete(self, generator_iterations: int) -> None:
         """Marks the run finished; call after every final output is written."""
-        write_json(
-            self._path(RECORD_FILE),
-            {
-                "config": self.config,
-                "complete": True,
-                "generator_iterations": generator_iterations,
-            },
-        )
+        self._write_record({"complete": True, "generator_iterations": generator_iterations})
+
+    @chief_only
+    def _write_record(self, state: dict) -> None:
+        write_json(self._path(RECORD_FILE), {"config": self.config, **state})
 
     def _done(self) -> dict:
         """What a previous invocation finished, kept until this one finishes too."""
@@ -161,7 +161,9 @@ class Run:
                 "another --out."
             )
 
+    @chief_only
     def _acquire(self) -> None:
+        os.makedirs(self.directory, exist_ok=True)
         fd = os.open(self._path(LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -206,9 +208,18 @@ def train(
     `checkpoint_every` fit steps and at the end, so that a kill at any instant followed by a
     rerun ends exactly where the uninterrupted run ends. Returns at once when the
     checkpoint already holds the target. `progress` shows a bar in generator iterations.
+    Over several processes every one calls it, and a `ResumeError` stops them all if they
+    find different checkpoints (a directory they do not share).
     """
     directory = os.path.join(run.directory, CHECKPOINTS)
     stateful = dict(stateful or {})
+    found = checkpoint.latest_fit_steps(directory)
+    if not agree(-1 if found is None else found):
+        raise ResumeError(
+            "The processes of this run found different checkpoints to resume from (this one: "
+            f"{'none' if found is None else f'{found} fit steps'}); each must read the same "
+            f"{directory}, on a filesystem they all share."
+        )
     checkpoint.restore(directory, gan, stateful)
     done = checkpoint.generator_iterations(gan)
     run.check_target(done)

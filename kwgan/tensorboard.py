@@ -11,6 +11,9 @@ no longer brings TensorBoard, and its `tf.summary.scalar` then raises), and by t
 A resumed run appends to the same directory from its checkpoint's iteration on, so
 iterations trained after the last checkpoint of a killed run appear twice, the later
 value last, which is the one TensorBoard shows.
+
+In a data-parallel run over several processes only the one that writes the run's files
+(`kwgan.distribute.is_chief`) opens an event file; in the others, logging does nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import keras
 import numpy as np
 
 from kwgan.callbacks import DIAGNOSTICS, GeneratorIterationCallback, _scalar
+from kwgan.distribute import chief_only
 from kwgan.errors import ConfigError, TensorFlowMissingError, check_positive_int
 
 
@@ -41,21 +45,25 @@ class TensorBoard(GeneratorIterationCallback):
         self.every = check_positive_int(every, "every")
         self._writer: _Writer | None = None
 
-    def _open(self) -> _Writer:
+    @chief_only
+    def _log(self, write: Callable[[_Writer], None], flush: bool = True) -> None:
+        """`write(writer)` on the event-file writer, opened at the first write; then, unless
+        told not to, written out at once."""
         if self._writer is None:
             self._writer = _Writer(self.log_dir)
-        return self._writer
+        write(self._writer)
+        if flush:
+            self._writer.flush()
 
     def on_generator_iteration_end(self, iteration: int, logs: dict) -> None:
         if iteration % self.every == 0:
             values = {k: _scalar(v) for k, v in logs.items() if k not in DIAGNOSTICS}
-            self._open().scalars(values, iteration)
+            self._log(lambda writer: writer.scalars(values, iteration), flush=False)
 
     def scalars(self, values: Mapping[str, float], step: int) -> None:
         """Logs each `tag: value` at generator iteration `step`, written out at once."""
-        writer = self._open()
-        writer.scalars({tag: float(value) for tag, value in values.items()}, step)
-        writer.flush()
+        values = {tag: float(value) for tag, value in values.items()}
+        self._log(lambda writer: writer.scalars(values, step))
 
     def image(self, tag: str, image: np.ndarray, step: int) -> None:
         """Logs a uint8 image `[H, W]` or `[H, W, C]` (C = 1, 3 or 4), such as a sample grid
@@ -68,9 +76,7 @@ class TensorBoard(GeneratorIterationCallback):
                 f"TensorBoard.image takes a uint8 [H, W] or [H, W, 1|3|4] image, got "
                 f"{image.dtype} of shape {image.shape}; kwgan.grid.image_grid makes one."
             )
-        writer = self._open()
-        writer.image(tag, image, step)
-        writer.flush()
+        self._log(lambda writer: writer.image(tag, image, step))
 
     def logged(
         self, evaluate: Callable[[keras.Model, int], dict], prefix: str = "eval/"

@@ -18,6 +18,12 @@ depends only on the arguments, `seed` and `g`, and both start at batch `p`. A ru
 from a checkpoint after `p` batches therefore sees exactly the batches the uninterrupted run
 would have seen, whatever epoch boundaries and process restarts lay in between.
 
+Data parallelism over several processes (`kwgan.distribute`): with `shard=(i, n)` both front
+ends yield process `i`'s rows of every global batch, the `i`-th of `n` equal slices, so the
+`n` processes together train on exactly the batches one process would (`start_batch` still
+counts global batches). Streams read by index fetch and decode only those rows; the others
+read the whole global batch in every process and keep their slice.
+
 Damaged files fail early: a `folder` is checked once, when the dataset is built, so a corrupt
 or truncated image is a `kwgan.errors.DataError` naming the file before training starts
 rather than a crash hours into it. 16-bit PNGs are scaled from their full 0…65535 range.
@@ -45,8 +51,6 @@ from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
-from PIL import Image
-from sklearn.datasets import load_digits
 
 from kwgan.data.idx import load_idx_dataset
 from kwgan.data.resize import resize_and_crop, resize_and_crop_tf
@@ -61,6 +65,7 @@ from kwgan.errors import (
 
 if TYPE_CHECKING:
     import tensorflow as tf
+    from PIL import Image
 
 _SHUFFLE_BUFFER = 10_000  # examples; 64×64×3 float32 makes this ≈ 0.5 GB for LSUN
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -106,6 +111,7 @@ def images(
     download: bool = False,
     seed: int = 0,
     start_batch: int | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> tf.data.Dataset:
     """A `tf.data.Dataset` of `[batch_size, image_size, image_size, channels]` float32 batches.
 
@@ -152,6 +158,9 @@ def images(
         seed: seed for the file and example shuffles.
         start_batch: None for the finite dataset; an int >= 0 for the infinite stream that
             begins at that global batch.
+        shard: `(index, count)`: yield only process `index`'s `batch_size // count` rows of
+            every global batch of `batch_size` (`kwgan.distribute.process_shard()`); None for
+            whole batches. `batch_size` must divide by `count`.
 
     Raises:
         FileNotFoundError: the dataset is not prepared under `data_dir` (nor, for
@@ -163,6 +172,7 @@ def images(
     """
     source, channels = _resolve(name, image_size, channels, with_labels, split)
     check_positive_int(batch_size, "batch_size")
+    rows = _shard_rows(shard, batch_size)
     if start_batch is not None:
         _check_start_batch(start_batch)
     tf = _require("tensorflow", f"kwgan.data.images({name!r}) builds a tf.data pipeline and")
@@ -200,8 +210,9 @@ def images(
             cache=cache,
             seed=seed,
             start_batch=int(start_batch),
+            rows=rows,
         )
-        return stream.prefetch(tf.data.AUTOTUNE)
+        return _split_by_data(stream).prefetch(tf.data.AUTOTUNE)
     dataset = examples(shuffle=shuffle)
     if cache is not False:
         dataset = dataset.cache("" if cache is True else os.fspath(cache))
@@ -210,7 +221,7 @@ def images(
     dataset = dataset.batch(batch_size, drop_remainder=True)
     if int(dataset.cardinality()) == 0:
         raise _too_few_examples(name, split, batch_size)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return _sliced(dataset, rows, batch_size).prefetch(tf.data.AUTOTUNE)
 
 
 def image_array(
@@ -269,6 +280,8 @@ class ImageBatches(keras.utils.PyDataset):
     of data epoch `g // len(self)`, whose order is a permutation drawn from `(seed, data
     epoch)`. So runs are reproducible, and a run restored after `p` batches resumes on the
     batches it would have seen with `start_batch=p`. The last incomplete batch is dropped.
+    With `shard=(index, count)` each item is process `index`'s rows of the global batch (see
+    `images()`), `batch_size` staying the global batch size.
     Labels are checked here, once, in NumPy: integer class indices of shape (N,) or (N, 1),
     non-negative and, with `num_classes`, below it. Extra keyword arguments (`workers`,
     `use_multiprocessing`, `max_queue_size`) go to `keras.utils.PyDataset`.
@@ -286,10 +299,12 @@ class ImageBatches(keras.utils.PyDataset):
         seed: int = 0,
         start_batch: int = 0,
         num_classes: int | None = None,
+        shard: tuple[int, int] | None = None,
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
         check_positive_int(batch_size, "batch_size")
+        self._rows = _shard_rows(shard, batch_size)  # (first row, row count) of each batch
         _check_start_batch(start_batch)
         if num_classes is not None:
             check_positive_int(num_classes, "num_classes")
@@ -329,8 +344,8 @@ class ImageBatches(keras.utils.PyDataset):
         if not 0 <= index < len(self):
             raise IndexError(f"Batch {index} out of range for {len(self)} batches.")
         data_epoch, position = divmod(self.start_batch + self.epoch * len(self) + index, len(self))
-        order = self._epoch_order(data_epoch)
-        rows = order[position * self.batch_size : (position + 1) * self.batch_size]
+        first = position * self.batch_size + self._rows[0]
+        rows = self._epoch_order(data_epoch)[first : first + self._rows[1]]
         if self.labels is None:
             return self.images[rows]
         return self.images[rows], self.labels[rows]
@@ -490,16 +505,20 @@ def _stream(
     cache: bool | str | os.PathLike,
     seed: int,
     start_batch: int,
+    rows: tuple[int, int],
 ) -> tf.data.Dataset:
-    """The infinite batches of `images(..., start_batch=...)`. Sources that allow random
-    access are read by index (`_indexed_stream`); the others in order (`_sequential_stream`).
+    """The infinite batches of `images(..., start_batch=...)`, each cut to `rows` (first row,
+    row count; see `_shard_rows`). Sources that allow random access are read by index
+    (`_indexed_stream`); the others in order (`_sequential_stream`).
 
     `examples(shuffle=..., stream=...)` builds the source's model examples in order;
     `memory` holds the raw images and labels of an in-memory source (see `_in_memory`).
     """
     import tensorflow as tf
 
-    order = dict(batch_size=batch_size, shuffle=shuffle, seed=seed, start_batch=start_batch)
+    order = dict(
+        batch_size=batch_size, shuffle=shuffle, seed=seed, start_batch=start_batch, rows=rows
+    )
     if cache is True:
         table = tf.nest.map_structure(tf.convert_to_tensor, _collect(examples(shuffle=False)))
         count = len(tf.nest.flatten(table)[0])
@@ -544,8 +563,10 @@ def _indexed_stream(
     shuffle: bool,
     seed: int,
     start_batch: int,
+    rows: tuple[int, int],
 ) -> tf.data.Dataset:
-    """Batches of `fetch(i)`, `i` in `[0, count)`, from global batch `start_batch` on.
+    """Batches of `fetch(i)`, `i` in `[0, count)`, from global batch `start_batch` on; of
+    each, only the `rows` (first row, row count) are fetched.
 
     Each epoch holds the `m = count // batch_size * batch_size` examples that fill whole
     batches, so no batch straddles two epochs. Example `k` of the stream is position
@@ -569,9 +590,14 @@ def _indexed_stream(
             )
         return fetch(position)
 
-    examples = tf.data.Dataset.counter(start_batch * batch_size)
+    first, size = rows
+
+    def stream_position(j: tf.Tensor) -> tf.Tensor:  # j counts the rows this stream yields
+        return j // size * batch_size + first + j % size
+
+    examples = tf.data.Dataset.counter(start_batch * size).map(stream_position)
     examples = examples.map(example, num_parallel_calls=tf.data.AUTOTUNE)
-    return examples.batch(batch_size, drop_remainder=True)
+    return examples.batch(size, drop_remainder=True)
 
 
 def _sequential_stream(
@@ -582,8 +608,10 @@ def _sequential_stream(
     shuffle: bool,
     seed: int,
     start_batch: int,
+    rows: tuple[int, int],
 ) -> tf.data.Dataset:
-    """Batches of a source read in order, epoch after epoch, from global batch `start_batch`.
+    """Batches of a source read in order, epoch after epoch, from global batch `start_batch`,
+    each cut to its `rows` (first row, row count) after the whole batch is read.
 
     Epoch `e` is `examples` (a fixed order: see `_tfds_examples`), shuffled by
     `_block_shuffle` from `(seed, e)`, in `count // batch_size` whole batches. A resumed stream
@@ -598,7 +626,57 @@ def _sequential_stream(
         epoch_examples = _block_shuffle(examples, seed, epoch) if shuffle else examples
         return epoch_examples.batch(batch_size, drop_remainder=True)
 
-    return tf.data.Dataset.counter(first_epoch).flat_map(epoch_batches).skip(done)
+    batches = tf.data.Dataset.counter(first_epoch).flat_map(epoch_batches).skip(done)
+    return _sliced(batches, rows, batch_size)
+
+
+def _shard_rows(shard: tuple[int, int] | None, batch_size: int) -> tuple[int, int]:
+    """(first row, row count) of each global batch of `batch_size` that process `index` of
+    `count` feeds, `shard=(index, count)`: the `index`-th of `count` equal slices (see
+    `kwgan.distribute.process_rows`); the whole batch for `shard=None`."""
+    if shard is None:
+        return 0, batch_size
+    index, count = shard
+    check_positive_int(count, "the shard count")
+    if (
+        isinstance(index, bool)
+        or not isinstance(index, (int, np.integer))
+        or not 0 <= index < count
+    ):
+        raise ConfigError(f"shard=(index, count) needs 0 <= index < {count}, got {shard!r}.")
+    if batch_size % count:
+        raise ConfigError(
+            f"batch_size={batch_size} (the global batch) does not split evenly among {count} "
+            "processes; pass a batch_size that divides by the number of processes."
+        )
+    return int(index) * (batch_size // count), batch_size // count
+
+
+def _sliced(batches: tf.data.Dataset, rows: tuple[int, int], batch_size: int) -> tf.data.Dataset:
+    """`batches` of `batch_size` (images, or images and labels) cut to `rows` (first row,
+    row count); unchanged when those are the whole batch."""
+    first, size = rows
+    if size == batch_size:
+        return batches
+
+    def cut(*columns: tf.Tensor) -> Any:
+        kept = tuple(column[first : first + size] for column in columns)
+        return kept if len(kept) > 1 else kept[0]
+
+    return batches.map(cut)
+
+
+def _split_by_data(stream: tf.data.Dataset) -> tf.data.Dataset:
+    """`stream`, which `tf.distribute` splits batch by batch among the workers of a
+    multi-worker strategy (auto-shard policy DATA), as it splits each batch among the
+    replicas: each worker gets its rows of the global batches one process would train on.
+    The default policy would give each worker other input files where it finds some (the
+    tensorflow-datasets sources), and so other batches."""
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return stream.with_options(options)
 
 
 def _block_shuffle(examples: tf.data.Dataset, seed: int, epoch: tf.Tensor) -> tf.data.Dataset:
@@ -714,6 +792,9 @@ def _in_memory(
 def _digits() -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's bundled 8×8 digit scans as `[1797, 8, 8, 1]` float32 in 0…16, and their
     int32 labels."""
+    # Imported here, not at the top: kwgan trains without scikit-learn (accelerator machines).
+    from sklearn.datasets import load_digits
+
     digits = load_digits()
     return digits.images[..., None].astype(np.float32), digits.target.astype(np.int32)
 
@@ -762,6 +843,9 @@ def _decoded(path: str, read: Callable[[Image.Image], Any]) -> Any:
     Pillow decodes lazily (`open` reads the header, `load` the pixels), so only the `load`
     finds a truncated or corrupt file.
     """
+    # Imported here, not at the top: kwgan trains without Pillow (accelerator machines).
+    from PIL import Image
+
     try:
         with Image.open(path) as image:
             image.load()

@@ -411,11 +411,11 @@ def markdown(table_rows: list[dict[str, Any]], argv: list[str]) -> str:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in table_rows:
-        backend = {
-            "peer": "plain PyTorch peer",
-            "kwgan": row["backend"],
-            "experiment": f"{EXPERIMENTS[row['workload']].script} loop, {row['backend']}",
-        }[row["kind"]]
+        backend = row["backend"]
+        if row["kind"] == "peer":
+            backend = "plain PyTorch peer"
+        elif row["kind"] == "experiment":
+            backend = f"{EXPERIMENTS[row['workload']].script} loop, {backend}"
         speed = _significant(row["it_per_s"])
         if row["timed_out"]:
             speed = f"timed out (> {FLAGS.row_timeout:g} s)"

@@ -1,6 +1,7 @@
 """Shared fixtures: tiny networks so the suite stays fast on every backend."""
 
 import os
+import socket
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -32,3 +33,15 @@ def to_numpy(x) -> np.ndarray:
 
 def weights(model: keras.Model) -> list[np.ndarray]:
     return [to_numpy(v) for v in model.variables]
+
+
+def free_ports(n: int) -> list[int]:
+    """`n` distinct free localhost ports (all bound at once, so none repeats), for tests
+    that start several cooperating processes."""
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("localhost", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports

@@ -25,7 +25,6 @@ the number of CPU devices (`XLA_FLAGS=--xla_force_host_platform_device_count=2`)
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -35,6 +34,7 @@ import numpy as np
 import pytest
 
 import kwgan
+from conftest import free_ports
 from kwgan.errors import ConfigError
 
 BATCH, STEPS, CRITIC_STEPS = 16, 12, 3  # 4 generator iterations
@@ -194,12 +194,6 @@ def _finish(*processes: subprocess.Popen) -> None:
         assert p.returncode == 0, output[-3000:]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("localhost", 0))
-        return s.getsockname()[1]
-
-
 def _assert_close(actual: list[np.ndarray], expected: list[np.ndarray]) -> None:
     assert len(actual) == len(expected)
     for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
@@ -242,7 +236,7 @@ def test_restore_onto_a_sharded_gan_with_steps_per_execution(device_runs):
 
 @jax_only
 def test_two_processes_train_together(tmp_path, device_runs):
-    port = _free_port()
+    (port,) = free_ports(1)
     outs = [tmp_path / f"process{i}" for i in range(2)]
     _finish(*(_start("process", out, i, port) for i, out in enumerate(outs)))
     first, second = (_read(out) for out in outs)

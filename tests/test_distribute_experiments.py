@@ -28,7 +28,6 @@ import importlib.util
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import textwrap
@@ -40,6 +39,7 @@ import pytest
 from PIL import Image
 
 import kwgan
+from conftest import free_ports
 from kwgan.errors import ConfigError
 from test_resume import error_line
 
@@ -159,16 +159,6 @@ def one_line(proc: subprocess.CompletedProcess) -> str:
 def tiny(photos: Path, out: Path, *flags: str) -> list[str]:
     """The command line of a tiny run on `photos` into `out`, with more `flags`."""
     return [*TINY, "--data_dir", str(photos), "--arch", ARCH[BACKEND], *flags, "--out", str(out)]
-
-
-def free_ports(n: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("localhost", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 def assert_trains_like_one_device(out: Path, reference: Path, devices: int = 2) -> None:

@@ -17,7 +17,6 @@ import contextlib
 import functools
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +26,7 @@ import numpy as np
 import pytest
 
 import kwgan
+from conftest import free_ports
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [
@@ -130,16 +130,6 @@ def assert_trains_like(result: dict, reference: dict) -> None:
 def test_mirrored_two_replicas_train_like_one_device(tmp_path, samples):
     out = tmp_path / "mirrored.npz"
     assert_trains_like(finish(run_script("mirrored", samples, out), out), one_device(samples))
-
-
-def free_ports(n: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(n)]
-    for s in sockets:
-        s.bind(("localhost", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 def test_multi_worker_mirrored_workers_agree(tmp_path):

@@ -75,7 +75,8 @@ flags.DEFINE_boolean(
     "experiments",
     True,
     "Also time the experiment script's own loop where a row is in its setting (toy: "
-    "experiments/toy.py at batch 256, fp32), with its ratio to the bare fit.",
+    "experiments/toy.py at batch 256; digits32: experiments/lsun.py --dataset digits at "
+    "batch 64; fp32), with its ratio to the bare fit.",
 )
 flags.DEFINE_string("out", None, "Also write the JSON lines to this file.")
 flags.DEFINE_string("markdown", None, "Write the rows as a Markdown table to this file.")
@@ -132,6 +133,11 @@ ROOT = Path(__file__).resolve().parents[1]
 # beside the bare `fit`, so the two cannot drift apart unseen.
 EXPERIMENTS = {
     "toy": Experiment("experiments/toy.py", ("--dataset=8gaussians",), batch_size=256),
+    "digits32": Experiment(
+        "experiments/lsun.py",
+        ("--dataset=digits", "--arch=cifar-dcgan", "--image_size=32", "--objective=wgan-gp"),
+        batch_size=64,
+    ),
 }
 
 

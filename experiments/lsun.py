@@ -466,7 +466,7 @@ def train(run, gan):
     )
 
 
-def final_outputs(gan, curve, evaluations, fid_evaluations, seconds: float):
+def final_outputs(gan, curve, evaluations, fid_evaluations, stopwatch):
     """The samples of samples.npy and the metrics of metrics.json. Every process of a
     data-parallel run computes them: generating runs on all the run's devices."""
     import keras
@@ -506,7 +506,8 @@ def final_outputs(gan, curve, evaluations, fid_evaluations, seconds: float):
         "backend": keras.backend.backend(),
         "devices": kwgan.distribute.num_replicas(),
         "generator_iterations": iterations,
-        "seconds": seconds,
+        "seconds": stopwatch.seconds,
+        "steady_seconds_per_generator_iteration": stopwatch.steady_seconds_per_generator_iteration,
         "parameters": {
             "generator": gan.generator.count_params(),
             "critic": gan.critic.count_params(),
@@ -591,9 +592,7 @@ def main(argv):
         channels = FLAGS.channels or (1 if FLAGS.dataset in GRAYSCALE else 3)
         gan = build_gan(channels)
         curve, evaluations, fid_evaluations, stopwatch = train(run, gan)
-        samples, metrics = final_outputs(
-            gan, curve, evaluations, fid_evaluations, stopwatch.seconds
-        )
+        samples, metrics = final_outputs(gan, curve, evaluations, fid_evaluations, stopwatch)
         kwgan.distribute.chief_only(write_outputs)(gan, samples, metrics)
         iterations = metrics["generator_iterations"]
         run.complete(iterations)

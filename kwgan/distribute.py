@@ -351,6 +351,26 @@ def _predict_in_every_process(model: keras.Model, inputs, batch_size: int) -> np
     return np.concatenate([np.asarray(call(state, batch(s))) for s in range(0, n, batch_size)])
 
 
+def check_compile(steps_per_execution: int) -> None:
+    """What `GAN.compile` refuses under data parallelism: any on torch (`_backend`), and
+    `steps_per_execution` > 1 under `tf.distribute`, which fails inside Keras
+    (keras-team/keras#19246)."""
+    if keras.distribution.distribution() is not None:
+        _backend()
+    if (
+        keras.backend.backend() == "tensorflow"
+        and isinstance(steps_per_execution, int)
+        and steps_per_execution > 1
+    ):
+        import tensorflow as tf
+
+        if tf.distribute.has_strategy():
+            raise ConfigError(
+                "steps_per_execution > 1 does not work under tf.distribute in Keras 3 "
+                "(keras-team/keras#19246); leave it at 1 when training data-parallel."
+            )
+
+
 def _backend() -> str:
     """The Keras backend, refusing torch: Keras has no data parallelism there."""
     backend = keras.backend.backend()

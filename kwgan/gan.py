@@ -169,7 +169,7 @@ class GAN(GANTrainer, keras.Model):
             schedule = CriticSchedule.wgan(steps) if warm else CriticSchedule(steps)
         elif critic_steps is not None or warmup is not None:
             raise ConfigError("Pass either `schedule` or `critic_steps`/`warmup`, not both.")
-        _check_distribution(kwargs.get("steps_per_execution", 1))
+        distribute.check_compile(kwargs.get("steps_per_execution", 1))
         if gp_weight and jit_compile is True and keras.backend.backend() == "torch":
             raise ConfigError(
                 "jit_compile=True uses torch.compile, which cannot differentiate twice, "
@@ -368,26 +368,6 @@ class GAN(GANTrainer, keras.Model):
         for key in ("generator_optimizer", "critic_optimizer", "schedule"):
             config[key] = keras.saving.deserialize_keras_object(config[key])
         self.compile(**config)
-
-
-def _check_distribution(steps_per_execution: int) -> None:
-    """Refuses what data parallelism cannot do (see `kwgan.distribute`): any on torch, and
-    `steps_per_execution` > 1 under `tf.distribute`, which fails inside Keras
-    (keras-team/keras#19246)."""
-    backend = keras.backend.backend()
-    if backend == "torch" and keras.distribution.distribution() is not None:
-        raise ConfigError(
-            "Data parallelism is not supported on the torch backend; use JAX "
-            "(KERAS_BACKEND=jax) or TensorFlow (KERAS_BACKEND=tensorflow)."
-        )
-    if backend == "tensorflow" and isinstance(steps_per_execution, int) and steps_per_execution > 1:
-        import tensorflow as tf
-
-        if tf.distribute.has_strategy():
-            raise ConfigError(
-                "steps_per_execution > 1 does not work under tf.distribute in Keras 3 "
-                "(keras-team/keras#19246); leave it at 1 when training data-parallel."
-            )
 
 
 def _count_inputs(model: keras.layers.Layer) -> int:

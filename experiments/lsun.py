@@ -3,8 +3,10 @@
 Reproduces the WGAN paper's §4 experiments (LSUN bedrooms 64×64: DCGAN, no-BN, MLP
 generators; `--objective wgan` versus the `dcgan` baseline) and the WGAN-GP paper's Fig. 2
 matrix (six architectures × four objectives), each objective with its paper's
-hyperparameters (see `kwgan.objectives`; --lr, --critic_lr, --lr_decay and --beta1 depart
-from them on request). Steps are *generator* iterations, as in the papers.
+hyperparameters (see `kwgan.objectives`; --optimizer, --lr, --critic_lr, --lr_decay and
+--beta1 depart from them on request). `experiments/loss_meaning.py` and
+`experiments/convergence.py` compare several such runs (WGAN Figs. 3, 4, 8; WGAN-GP Fig. 3).
+Steps are *generator* iterations, as in the papers.
 `--conditional` trains the CIFAR ResNet's class-conditional AC-GAN on a labelled dataset.
 
     python experiments/lsun.py --arch dcgan --objective wgan-gp --steps 200000 --out runs/lsun
@@ -74,11 +76,17 @@ flags.DEFINE_integer(
 flags.DEFINE_integer(
     "critic_steps", None, "Critic iterations per generator iteration (objective default)."
 )
+flags.DEFINE_enum(
+    "optimizer",
+    None,
+    ["adam", "rmsprop"],
+    "Optimizer of both networks, at the objective's learning rate and β (default: the "
+    "objective's; WGAN-GP Fig. 3 also trains wgan-gp with rmsprop).",
+)
 flags.DEFINE_float(
     "beta1",
     None,
-    "Adam β1 for wgan-gp/dcgan, ignored by the RMSProp objectives "
-    "(default: the objective's, 0 and 0.5).",
+    "Adam β1, ignored under RMSProp (default: the objective's, 0 for wgan-gp, 0.5 for dcgan).",
 )
 flags.DEFINE_boolean(
     "conditional",
@@ -312,6 +320,8 @@ def build_gan(channels: int):
     )
     gan = kwgan.GAN(generator, critic, seed=FLAGS.seed)
     objective = kwgan.objectives.get(FLAGS.objective)
+    if FLAGS.optimizer:
+        objective = objective.with_optimizer(FLAGS.optimizer)
     g_opt, d_opt = objective.optimizers(beta_1=FLAGS.beta1 if objective.adam else None)
     if FLAGS.lr:
         g_opt, d_opt = (_with(opt, learning_rate=FLAGS.lr) for opt in (g_opt, d_opt))
@@ -340,12 +350,35 @@ def quality(samples, labels) -> dict:
     if FLAGS.dataset != "digits":
         return {}
     real = kwgan.data.image_array("digits", image_size=FLAGS.image_size, channels=1)
-    report = kwgan.metrics.digits_report(samples, real=real, labels=labels)
+    report = kwgan.metrics.digits_report(as_shown(samples), real=real, labels=labels)
     return {
         "digits": {
             k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in report.items()
         }
     }
+
+
+def timed(evaluate, stopwatch):
+    """`evaluate`, its result also holding the run's `seconds` of training when it began
+    (the `Stopwatch`'s, so summed over resumed invocations) and its own `eval_seconds`:
+    the wall-clock axis of WGAN-GP Fig. 3 is the seconds minus the earlier evaluations'."""
+    import time
+
+    def run(gan, iteration: int) -> dict:
+        seconds, start = stopwatch.seconds, time.monotonic()
+        result = evaluate(gan, iteration)
+        return {**result, "seconds": seconds, "eval_seconds": time.monotonic() - start}
+
+    return run
+
+
+def as_shown(samples):
+    """Samples clipped to [−1, 1], as an image shows them: the WGAN repo's MLP generator
+    ends in a linear layer, not tanh (`models/mlp.py`, `MLP_G`), and its sample sheets are
+    clamped when saved (`vutils.save_image`)."""
+    import numpy as np
+
+    return np.clip(samples, -1.0, 1.0)
 
 
 def evaluate_digits(gan, iteration: int) -> dict:
@@ -356,7 +389,7 @@ def evaluate_digits(gan, iteration: int) -> dict:
 
     noise = np.random.default_rng(FLAGS.seed + 2).normal(size=(1000, gan.latent_dim))
     labels = gan.class_cycle(len(noise))
-    samples = gan.generate(noise, labels=labels, batch_size=250)
+    samples = as_shown(gan.generate(noise, labels=labels, batch_size=250))
     score, _ = kwgan.metrics.classifier_score(samples)
     fd = kwgan.metrics.frechet_distance(samples, kwgan.metrics.real_digits("heldout"))
     result = {"score": score, "fd": fd}
@@ -441,6 +474,7 @@ def train(run, gan):
     board = kwgan.tensorboard.TensorBoard(FLAGS.tensorboard) if logs else None
     if FLAGS.eval_every:
         evaluate = board.logged(evaluate_digits) if board else evaluate_digits
+        evaluate = timed(evaluate, stateful["stopwatch"])
         stateful["evaluations"] = kwgan.callbacks.EvaluateEvery(FLAGS.eval_every, evaluate)
     if FLAGS.fid_every:
         evaluate = board.logged(evaluate_fid, prefix="fid/") if board else evaluate_fid
@@ -493,6 +527,7 @@ def final_outputs(gan, curve, evaluations, fid_evaluations, stopwatch):
                 "steps",
                 "batch_size",
                 "critic_steps",
+                "optimizer",
                 "lr",
                 "critic_lr",
                 "beta1",

@@ -24,8 +24,8 @@ from collections.abc import Callable
 import keras
 import numpy as np
 
-from kwgan.distribute import chief_only
-from kwgan.errors import DataError, NonFiniteLossError, check_positive_int
+from kwgan.distribute import chief_only, predict
+from kwgan.errors import ConfigError, DataError, NonFiniteLossError, check_positive_int
 from kwgan.grid import save_grid
 from kwgan.io import atomic_path
 from kwgan.plots import w_estimate_curve
@@ -278,6 +278,69 @@ class EvaluateEvery(GeneratorIterationCallback):
         self.results = list(state["results"])
 
 
+class ValidationEstimate(EvaluateEvery):
+    """The critic's Wasserstein estimate on held-out images beside the same on training
+    images, every `every` generator iterations: the WGAN-GP paper's overfitting check (§5.6,
+    Fig. 5b; `gan_mnist.py` logs a "dev disc cost" every 100 iterations).
+
+    Each evaluation records `w_train` = mean D(x) − mean D(G(z)) over a fixed sample of the
+    training images and `w_validation`, the same over the validation images, against the
+    same fixed fakes, so their difference is the critic's mean score gap between images it
+    trained on and images it never saw: a critic that generalises scores both alike, one
+    that memorises its training set scores it higher. These are the WGAN estimates without
+    the penalty term (the paper plots the negative critic loss, which includes it).
+
+    The training sample has as many images as the validation set (all of them if there are
+    fewer), drawn once from `seed`, and the noise is drawn from `seed` as well, in NumPy:
+    the evaluation reads the networks in inference mode and touches no variable and no
+    random stream of training, so adding it leaves the trained weights unchanged. Results
+    accumulate in `results` (and `log_path`) as in `EvaluateEvery`, and `get_state` /
+    `set_state` keep them across a resumed run. Unconditional GANs only.
+    """
+
+    def __init__(
+        self,
+        train: np.ndarray,
+        validation: np.ndarray,
+        every: int = 100,
+        batch_size: int = 256,
+        seed: int = 0,
+        log_path: str | os.PathLike | None = None,
+    ):
+        super().__init__(every, self._estimate, log_path)
+        self.batch_size = check_positive_int(batch_size, "batch_size")
+        self.validation = np.asarray(validation, "float32")
+        train = np.asarray(train, "float32")
+        if not len(self.validation) or not len(train):
+            raise DataError(
+                "ValidationEstimate needs at least one training and one validation image."
+            )
+        rng = np.random.default_rng(seed)
+        if len(train) > len(self.validation):
+            train = train[np.sort(rng.choice(len(train), len(self.validation), replace=False))]
+        self.train = train
+        self._rng_seed = seed
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        if self.model.num_classes is not None:
+            raise ConfigError(
+                "ValidationEstimate scores unconditional GANs only; this one is conditional."
+            )
+        rng = np.random.default_rng((self._rng_seed, 1))  # not the training-sample stream
+        self.noise = rng.normal(size=(len(self.validation), self.model.latent_dim))
+
+    def _mean_score(self, model: keras.Model, images: np.ndarray) -> float:
+        return float(np.mean(predict(model.critic, images, self.batch_size)))
+
+    def _estimate(self, model: keras.Model, iteration: int) -> dict:
+        fake = self._mean_score(model, model.generate(self.noise, batch_size=self.batch_size))
+        return {
+            "w_train": self._mean_score(model, self.train) - fake,
+            "w_validation": self._mean_score(model, self.validation) - fake,
+        }
+
+
 class GeneratorProgbar(GeneratorIterationCallback):
     """A progress bar in generator iterations (use with `fit(..., verbose=0)`).
 
@@ -298,7 +361,15 @@ class GeneratorProgbar(GeneratorIterationCallback):
             self.total,
             verbose=self.verbose,
             unit_name="generator iteration",
-            stateful_metrics=["d_loss", "g_loss", "w_estimate", "gp", "ac_loss", "ac_accuracy"],
+            stateful_metrics=[
+                "d_loss",
+                "g_loss",
+                "w_estimate",
+                "js_estimate",
+                "gp",
+                "ac_loss",
+                "ac_accuracy",
+            ],
         )
         if self.generator_iteration:
             self._bar.update(min(self.generator_iteration, self.total))

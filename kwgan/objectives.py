@@ -17,11 +17,16 @@ with. Sources are the reference code's exact formulas (`gan_64x64.py`, the `gen_
 
 Optimizer details follow the references rather than Keras defaults: Adam ε = 1e-8 (TF1 and
 PyTorch), RMSProp with the PyTorch WGAN repo's decay 0.99 and ε = 1e-8.
+
+What a critic iteration logs beside its loss is the divergence its critic estimates: the
+Wasserstein estimate E D(x) − E D(x̃) (WGAN Fig. 3) for the Wasserstein objectives, and for
+`dcgan` the Jensen–Shannon estimate of WGAN Fig. 4 (see `NonSaturating.logs`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import keras
 from keras import ops
@@ -76,6 +81,13 @@ class Objective:
             return {}
         return {"w_estimate": ops.mean(real_scores) - ops.mean(fake_scores)}
 
+    def with_optimizer(self, optimizer: str) -> Objective:
+        """This objective trained with `optimizer` ("adam" or "rmsprop") at its own learning
+        rate and β: the WGAN-GP paper's Fig. 3 trains the penalty with RMSProp too (§5.3)."""
+        if optimizer not in ("adam", "rmsprop"):
+            raise ConfigError(f"Unknown optimizer {optimizer!r}; choose adam or rmsprop.")
+        return dataclasses.replace(self, adam=optimizer == "adam")
+
     def optimizers(
         self, beta_1: float | None = None
     ) -> tuple[keras.optimizers.Optimizer, keras.optimizers.Optimizer]:
@@ -88,7 +100,7 @@ class Objective:
         if not self.adam:
             if beta_1 is not None:
                 raise ConfigError(
-                    f"beta_1={beta_1} applies to Adam; {self.name} trains with RMSProp."
+                    f"beta_1={beta_1} applies to Adam; this {self.name} trains with RMSProp."
                 )
             return _rmsprop(self.learning_rate), _rmsprop(self.learning_rate)
         beta_1 = self.beta_1 if beta_1 is None else beta_1
@@ -125,6 +137,13 @@ class NonSaturating(Objective):
 
     def generator_loss(self, fake_scores):
         return ops.mean(ops.softplus(-fake_scores))
+
+    def logs(self, real_scores, fake_scores) -> dict:
+        """The Jensen–Shannon estimate of WGAN Fig. 4: the critic loss is −V(D, G)/2 and
+        max_D V = 2·JS − log 4 (Goodfellow et al. 2014, Theorem 1), so a well-trained
+        discriminator's loss L gives JS ≈ log 2 − L (in [0, log 2] at the optimal D; one
+        batch of a D short of it can read below 0)."""
+        return {"js_estimate": math.log(2.0) - self.critic_loss(real_scores, fake_scores)}
 
 
 class LeastSquares(Objective):

@@ -1,4 +1,6 @@
-"""Figures: the critic's value surface (WGAN-GP Fig. 1) and the W-estimate curve (WGAN Fig. 3).
+"""Figures: the critic's value surface (WGAN-GP Fig. 1), the W-estimate curve (WGAN Fig. 3),
+loss curves beside sample quality (WGAN Figs. 3, 4, 8) and quality against iterations and
+seconds (WGAN-GP Fig. 3); and the rank correlation of a smoothed curve with quality.
 
 matplotlib with the non-interactive Agg backend, so plotting works on headless machines;
 every figure is written atomically.
@@ -7,7 +9,8 @@ every figure is written atomically.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import keras
 import numpy as np
@@ -37,6 +40,24 @@ def median_filter(values: Sequence[float], kernel: int = 101) -> np.ndarray:
     from scipy.signal import medfilt
 
     return medfilt(values, kernel if kernel % 2 else kernel - 1)
+
+
+def rank_correlation(
+    iterations: Sequence[int],
+    values: Sequence[float],
+    at: Sequence[int],
+    quality: Sequence[float],
+) -> float | None:
+    """Spearman's ρ between a per-iteration curve, median-filtered as the papers plot it,
+    read at the iterations `at`, and the `quality` measured there: whether the curve tracks
+    quality (WGAN §4.2). None with fewer than three points or a constant side."""
+    smoothed = dict(zip(iterations, median_filter(values), strict=True))
+    pairs = [(smoothed[i], q) for i, q in zip(at, quality, strict=True) if i in smoothed]
+    if len(pairs) < 3 or any(len(set(side)) < 2 for side in zip(*pairs, strict=True)):
+        return None
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(*zip(*pairs, strict=True))[0])
 
 
 def _save(fig, path: str) -> None:
@@ -103,4 +124,60 @@ def w_estimate_curve(
         handles, labels = handles + h2, labels + l2
     ax.legend(handles, labels, loc="upper right", fontsize=8)
     ax.set_title(title, fontsize=9)
+    _save(fig, path)
+
+
+class CurvePanel(NamedTuple):
+    """One panel of `curves_beside_quality`: a per-iteration curve and the quality measured
+    at some of those iterations."""
+
+    title: str
+    label: str
+    iterations: Sequence[int]
+    values: Sequence[float]
+    quality_iterations: Sequence[int]
+    quality: Sequence[float]
+
+
+def curves_beside_quality(
+    panels: Sequence[CurvePanel], path: str, *, quality_label: str, columns: int = 2
+) -> None:
+    """Each panel's curve (raw in grey, median filter 101 in colour) with the quality at the
+    same generator iterations on a second axis: the WGAN paper's claim (Figs. 3, 4, 8) is
+    that the critic's W estimate falls as quality rises while the GAN's JS estimate does not."""
+    plt = _pyplot()
+    rows = -(-len(panels) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(5.5 * columns, 3.2 * rows), squeeze=False)
+    for ax, panel in zip(axes.flat, panels, strict=False):
+        ax.plot(panel.iterations, panel.values, color="0.8", lw=0.5)
+        ax.plot(panel.iterations, median_filter(panel.values), color="C0", label=panel.label)
+        ax.set_xlabel("generator iterations")
+        ax.set_ylabel(panel.label, color="C0")
+        ax2 = ax.twinx()
+        ax2.plot(panel.quality_iterations, panel.quality, "o-", color="C3", ms=3)
+        ax2.set_ylabel(quality_label, color="C3")
+        ax.set_title(panel.title, fontsize=9)
+    for ax in axes.flat[len(panels) :]:
+        ax.axis("off")
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def quality_over_time(
+    runs: Mapping[str, tuple[Sequence[int], Sequence[float], Sequence[float]]],
+    path: str,
+    *,
+    quality_label: str,
+) -> None:
+    """Quality against generator iterations (left) and training seconds (right), one line
+    per run given as `(iterations, seconds, quality)`: WGAN-GP Fig. 3's two panels."""
+    fig, (left, right) = _pyplot().subplots(1, 2, figsize=(11, 3.8), sharey=True)
+    for name, (iterations, seconds, quality) in runs.items():
+        left.plot(iterations, quality, "o-", ms=2, label=name)
+        right.plot(seconds, quality, "o-", ms=2, label=name)
+    left.set_xlabel("generator iterations")
+    right.set_xlabel("wall-clock seconds (training)")
+    left.set_ylabel(quality_label)
+    left.legend(fontsize=8)
+    fig.tight_layout()
     _save(fig, path)

@@ -146,7 +146,10 @@ class BatchLogs(keras.callbacks.Callback):
 
 @pytest.mark.parametrize(
     "objective, keys",
-    [("wgan-gp", {"d_loss", "g_loss", "w_estimate", "gp"}), ("dcgan", {"d_loss", "g_loss"})],
+    [
+        ("wgan-gp", {"d_loss", "g_loss", "w_estimate", "gp"}),
+        ("dcgan", {"d_loss", "g_loss", "js_estimate"}),
+    ],
 )
 def test_loss_history_has_one_entry_per_generator_iteration(tiny_gan, objective, keys):
     gan = tiny_gan(dim=8)

@@ -1,5 +1,6 @@
 """Generator and critic architectures from the WGAN and WGAN-GP papers."""
 
+from kwgan.architectures import sampler
 from kwgan.architectures.cifar import (
     cifar_dcgan_critic,
     cifar_dcgan_generator,
@@ -17,6 +18,7 @@ from kwgan.architectures.dcgan import (
     gated_dcgan_generator,
 )
 from kwgan.architectures.infogan import infogan_critic, infogan_generator
+from kwgan.architectures.language import language_critic, language_generator
 from kwgan.architectures.layers import (
     ChannelLayerNorm,
     ConditionalBatchNorm,

@@ -321,8 +321,20 @@ def normalize(
     )(x)
 
 
+@_register
+def smooth_elu(x: Any) -> Any:
+    """softplus(2x + 2) / 2 − 1: the WGAN-GP paper's smooth stand-in for ELU (Appendix D).
+
+    The gradient penalty differentiates the critic twice, and the paper could not train ELU
+    (whose second derivative jumps at 0) with it. Like ELU this tends to x for large x and to
+    −1 for very negative x, but it is smooth everywhere. It is Table 1's third nonlinearity.
+    """
+    return ops.softplus(2.0 * x + 2.0) / 2.0 - 1.0
+
+
 def activation(kind: str, *, name: str) -> keras.layers.Layer:
-    """The references' nonlinearities as layers: relu, leaky_relu (slope 0.2), tanh, gated."""
+    """The references' nonlinearities as layers: relu, leaky_relu (slope 0.2), tanh, gated,
+    and smooth_elu (`smooth_elu`, of Table 1's random architectures)."""
     if kind == "relu":
         return keras.layers.ReLU(name=name)
     if kind == "leaky_relu":
@@ -331,6 +343,9 @@ def activation(kind: str, *, name: str) -> keras.layers.Layer:
         return GatedActivation(name=name)
     if kind in ("tanh", "sigmoid"):
         return keras.layers.Activation(kind, name=name)
+    if kind == "smooth_elu":
+        return keras.layers.Activation(smooth_elu, name=name)
     raise ValueError(
-        f"Unknown activation {kind!r}; expected relu, leaky_relu, tanh, sigmoid or gated."
+        f"Unknown activation {kind!r}; expected relu, leaky_relu, tanh, sigmoid, gated or "
+        "smooth_elu."
     )

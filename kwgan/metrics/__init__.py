@@ -4,7 +4,7 @@ The digits metrics need no Keras backend; FID and KID run the Inception network
 (`kwgan.metrics.inception`) through Keras on whichever backend is active.
 """
 
-from kwgan.metrics import inception
+from kwgan.metrics import inception, ngrams
 from kwgan.metrics.digits import (
     classifier_score,
     digits_report,

@@ -284,12 +284,9 @@ def _fmt(value: float | None) -> str:
 
 def plot_successes(rows: list[dict], total: int, path: str) -> None:
     """Architectures scoring above each minimum score, per objective (Table 5 as curves)."""
-    import matplotlib
+    from kwgan.plots import pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from kwgan.io import atomic_path
+    plt = pyplot()
 
     thresholds = [r["min_score"] for r in rows]
     fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -299,11 +296,7 @@ def plot_successes(rows: list[dict], total: int, path: str) -> None:
     ax.set_ylabel(f"architectures above it (of {total})")
     ax.set_ylim(-0.5, total + 0.5)
     ax.legend()
-    try:
-        with atomic_path(path, suffix=".png") as tmp:
-            fig.savefig(tmp, dpi=100, bbox_inches="tight")
-    finally:
-        plt.close(fig)
+    save_figure(fig, path)
 
 
 def main(argv):

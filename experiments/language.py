@@ -198,12 +198,9 @@ def train(run, gan, codes, vocabulary):
 def plot_js(evaluations: list[dict], baseline: dict, path: str, title: str) -> None:
     """The divergences against generator iterations, one colour per n, each with its
     baseline dashed; the y axis spans JS's whole range, 0 … 1 bit, so runs compare."""
-    import matplotlib
+    from kwgan.plots import pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from kwgan.io import atomic_path
+    plt = pyplot()
 
     iterations = [e["iteration"] for e in evaluations]
     fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -223,11 +220,7 @@ def plot_js(evaluations: list[dict], baseline: dict, path: str, title: str) -> N
         bbox_to_anchor=(1.01, 1.0),
     )
     ax.set_title(title, fontsize=9)
-    try:
-        with atomic_path(path, suffix=".png") as tmp:
-            fig.savefig(tmp, dpi=100, bbox_inches="tight")
-    finally:
-        plt.close(fig)
+    save_figure(fig, path)
 
 
 def write_outputs(gan, codes, vocabulary, history, evaluation, stopwatch) -> None:

@@ -171,12 +171,9 @@ def train_panel(objective: str, config: dict, train, validation) -> dict:
 def plot(panels: dict, path: str) -> None:
     """Fig. 5b: one column per objective, the W estimate on training and validation images
     above, their difference (the overfitting, too small to see above) below."""
-    import matplotlib
+    from kwgan.plots import pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from kwgan.io import atomic_path
+    plt = pyplot()
 
     titles = {"wgan-gp": "gradient penalty (λ = 10)", "wgan": "weight clipping (c = 0.01)"}
     fig, axes = plt.subplots(
@@ -199,11 +196,7 @@ def plot(panels: dict, path: str) -> None:
         bottom.axhline(0.0, color="0.6", lw=0.5)
         bottom.set_ylabel("training − validation")
         bottom.set_xlabel("generator iterations")
-    try:
-        with atomic_path(path, suffix=".png") as tmp:
-            fig.savefig(tmp, dpi=100, bbox_inches="tight")
-    finally:
-        plt.close(fig)
+    save_figure(fig, path)
 
 
 def main(argv):

@@ -9,8 +9,10 @@ rerun leaves the finished ones alone (`lsun.py` says so and returns at once).
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -32,6 +34,18 @@ LSUN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lsun.py")
 FREE_FLAGS = ("out",)
 
 
+def _die_with_sweep():
+    """What each run's process does before it starts `lsun.py`: on Linux, asks the kernel
+    for SIGTERM when the sweep dies, however it dies (SIGKILL included), so a killed sweep
+    never leaves a run training on and holding its lock against the rerun. Looked up
+    before the fork: the child calls it without loading anything."""
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    pr_set_pdeathsig = 1  # <sys/prctl.h>
+    return lambda: prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def common_args() -> list[str]:
     """The `lsun.py` flags every run of a sweep shares."""
     return [
@@ -46,7 +60,7 @@ def train_all(out: str, runs: Mapping[str, Sequence[str]]) -> dict[str, dict]:
     `log.txt`, so the sweep's own lines stay readable."""
     import kwgan
 
-    metrics = {}
+    metrics, preexec = {}, _die_with_sweep()
     for number, (name, args) in enumerate(runs.items(), start=1):
         directory = os.path.join(out, name)
         os.makedirs(directory, exist_ok=True)
@@ -54,7 +68,9 @@ def train_all(out: str, runs: Mapping[str, Sequence[str]]) -> dict[str, dict]:
         print(f"[{number}/{len(runs)}] {name}: lsun.py {' '.join(args)} (log: {log})", flush=True)
         with open(log, "a") as f:
             command = [sys.executable, LSUN, f"--out={directory}", *common_args(), *args]
-            code = subprocess.run(command, stdout=f, stderr=subprocess.STDOUT).returncode
+            code = subprocess.run(
+                command, stdout=f, stderr=subprocess.STDOUT, preexec_fn=preexec
+            ).returncode
         if code:
             raise kwgan.errors.KwganError(
                 f"the {name} run failed (exit {code}): {last_line(log)} — see {log}; rerun "

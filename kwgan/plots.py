@@ -18,7 +18,7 @@ import numpy as np
 from kwgan.io import atomic_path
 
 
-def _pyplot():
+def pyplot():
     """pyplot on the non-interactive Agg backend, imported on first use: kwgan trains
     without matplotlib (accelerator machines)."""
     import matplotlib
@@ -60,14 +60,14 @@ def rank_correlation(
     return float(spearmanr(*zip(*pairs, strict=True))[0])
 
 
-def _save(fig, path: str) -> None:
+def save_figure(fig, path: str) -> None:
     """Writes `fig` atomically and closes it, also when the path is refused: pyplot keeps
     every open figure alive, so a leaked one per failed call would pile up."""
     try:
         with atomic_path(path, suffix=os.path.splitext(path)[1]) as tmp:
             fig.savefig(tmp, dpi=100, bbox_inches="tight")
     finally:
-        _pyplot().close(fig)
+        pyplot().close(fig)
 
 
 def critic_surface(
@@ -85,7 +85,7 @@ def critic_surface(
     xx, yy = np.meshgrid(axis, axis)
     grid = np.stack([xx.ravel(), yy.ravel()], axis=1)
     values = np.asarray(critic.predict(grid, batch_size=4096, verbose=0)).reshape(points, points)
-    fig, ax = _pyplot().subplots(figsize=(5, 5))
+    fig, ax = pyplot().subplots(figsize=(5, 5))
     ax.contour(xx, yy, values, levels=20, cmap="viridis")
     ax.scatter(real[:, 0], real[:, 1], marker="+", c="orange", s=12, label="real")
     ax.scatter(fake[:, 0], fake[:, 1], marker="+", c="green", s=12, label="generated")
@@ -94,7 +94,7 @@ def critic_surface(
     ax.set_aspect("equal")
     ax.legend(loc="upper right", fontsize=8)
     ax.set_title(title, fontsize=9)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def w_estimate_curve(
@@ -110,7 +110,7 @@ def w_estimate_curve(
     `exact`, if given, is `(iterations, W1 values)` of a real distance (exact optimal
     transport on the toy problems), drawn on a second axis for comparison.
     """
-    fig, ax = _pyplot().subplots(figsize=(6, 3.5))
+    fig, ax = pyplot().subplots(figsize=(6, 3.5))
     ax.plot(iterations, w_estimate, color="0.8", lw=0.5, label="critic estimate")
     ax.plot(iterations, median_filter(w_estimate), color="C0", label="median filter (101)")
     ax.set_xlabel("generator iterations")
@@ -124,7 +124,7 @@ def w_estimate_curve(
         handles, labels = handles + h2, labels + l2
     ax.legend(handles, labels, loc="upper right", fontsize=8)
     ax.set_title(title, fontsize=9)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 class CurvePanel(NamedTuple):
@@ -145,7 +145,7 @@ def curves_beside_quality(
     """Each panel's curve (raw in grey, median filter 101 in colour) with the quality at the
     same generator iterations on a second axis: the WGAN paper's claim (Figs. 3, 4, 8) is
     that the critic's W estimate falls as quality rises while the GAN's JS estimate does not."""
-    plt = _pyplot()
+    plt = pyplot()
     rows = -(-len(panels) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(5.5 * columns, 3.2 * rows), squeeze=False)
     for ax, panel in zip(axes.flat, panels, strict=False):
@@ -160,7 +160,7 @@ def curves_beside_quality(
     for ax in axes.flat[len(panels) :]:
         ax.axis("off")
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def quality_over_time(
@@ -171,7 +171,7 @@ def quality_over_time(
 ) -> None:
     """Quality against generator iterations (left) and training seconds (right), one line
     per run given as `(iterations, seconds, quality)`: WGAN-GP Fig. 3's two panels."""
-    fig, (left, right) = _pyplot().subplots(1, 2, figsize=(11, 3.8), sharey=True)
+    fig, (left, right) = pyplot().subplots(1, 2, figsize=(11, 3.8), sharey=True)
     for name, (iterations, seconds, quality) in runs.items():
         left.plot(iterations, quality, "o-", ms=2, label=name)
         right.plot(seconds, quality, "o-", ms=2, label=name)
@@ -180,4 +180,4 @@ def quality_over_time(
     left.set_ylabel(quality_label)
     left.legend(fontsize=8)
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)

@@ -4,8 +4,10 @@ score."""
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import keras
@@ -99,3 +101,39 @@ def test_convergence_refuses_thresholds_that_are_not_scores(tmp_path):
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "convergence.py: error: --thresholds takes scores" in proc.stderr
     assert not list(tmp_path.iterdir())  # refused before anything ran
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_killed_sweep_takes_its_running_run_with_it():
+    # A sweep killed with SIGKILL must not leave its lsun.py child training on and holding
+    # the run's lock against the rerun; `sleep` stands in for the child here.
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import subprocess, sys, time; sys.path.insert(0, 'experiments'); import sweep; "
+            "child = subprocess.Popen(['sleep', '60'], preexec_fn=sweep._die_with_sweep()); "
+            "print(child.pid, flush=True); time.sleep(60)",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    child = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    for _ in range(100):
+        if not _running(child):
+            return
+        time.sleep(0.05)
+    os.kill(child, signal.SIGKILL)
+    pytest.fail("the sweep's child outlived it")
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` runs; a zombie waiting for a reaper that is not ours counts as ended."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False

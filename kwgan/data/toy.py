@@ -19,30 +19,17 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from kwgan.data.batches import check_start_batch
 from kwgan.errors import ConfigError, check_positive_int
 
 NAMES = ("8gaussians", "25gaussians", "swissroll")
+MIXTURES = ("8gaussians", "25gaussians")  # the ones with mode centres (`centers`, `stddev`)
 _25G_POINTS = 100_000
 
 
 def _check_name(name: str) -> None:
     if name not in NAMES:
-        raise ValueError(f"Unknown toy dataset {name!r}; choose one of {', '.join(NAMES)}.")
-
-
-def _check_start_batch(start_batch: object) -> None:
-    """`start_batch` is a count of batches already consumed: an int >= 0. Every kwgan data
-    pipeline that can resume checks it here, so they all say the same thing."""
-    if isinstance(start_batch, bool) or not isinstance(start_batch, (int, np.integer)):
-        raise ConfigError(
-            f"start_batch must be an int, the number of batches already consumed; "
-            f"got {start_batch!r}."
-        )
-    if start_batch < 0:
-        raise ConfigError(
-            f"start_batch must be >= 0 (the number of batches already consumed), got "
-            f"{start_batch}; pass 0 to start from the first batch."
-        )
+        raise ConfigError(f"Unknown toy dataset {name!r}; choose one of {', '.join(NAMES)}.")
 
 
 def centers(name: str) -> np.ndarray:
@@ -55,7 +42,10 @@ def centers(name: str) -> np.ndarray:
     if name == "25gaussians":
         grid = np.asarray([(x, y) for x in range(-2, 3) for y in range(-2, 3)], float)
         return (2.0 * grid / 2.828).astype(np.float32)
-    raise ValueError(f"{name!r} is not a Gaussian mixture; it has no mode centres.")
+    raise ConfigError(
+        f"{name!r} is not a Gaussian mixture; it has no mode centres. Choose one of "
+        f"{', '.join(MIXTURES)}."
+    )
 
 
 def stddev(name: str) -> float:
@@ -65,7 +55,10 @@ def stddev(name: str) -> float:
         return 0.02 / 1.414
     if name == "25gaussians":
         return 0.05 / 2.828
-    raise ValueError(f"{name!r} is not a Gaussian mixture; it has no component stddev.")
+    raise ConfigError(
+        f"{name!r} is not a Gaussian mixture; it has no component stddev. Choose one of "
+        f"{', '.join(MIXTURES)}."
+    )
 
 
 def _25gaussians_points(seed: int) -> np.ndarray:
@@ -117,7 +110,7 @@ class ToyDataset(keras.utils.PyDataset):
         _check_name(name)
         check_positive_int(batch_size, "batch_size")
         check_positive_int(steps_per_epoch, "steps_per_epoch")
-        _check_start_batch(start_batch)
+        check_start_batch(start_batch)
         self.name = name
         self.batch_size = batch_size
         self.steps_per_epoch = steps_per_epoch

@@ -14,46 +14,12 @@ saved_models/digits.
     python experiments/digits.py                       # WGAN-GP, the README's main job
     python experiments/digits.py --objective dcgan --steps 5000 --out runs/digits_dcgan --export=
 
-All flags of experiments/lsun.py apply.
+All flags of experiments/lsun.py apply; the preset is `kwgan.experiment.presets.digits`.
 """
 
-from absl import flags
-
-import lsun
-
-DEFAULTS = {
-    "dataset": "digits",
-    "image_size": 32,
-    "arch": "cifar-dcgan",
-    "generator_dim": 32,
-    "critic_dim": 16,
-    "batch_size": 32,
-    "lr": 2e-4,  # gan_cifar_resnet.py; gan_cifar.py and gan_mnist.py use 1e-4
-    "critic_lr": 4e-4,
-    "critic_steps": 2,
-    "beta1": 0.5,  # gan_cifar.py / gan_mnist.py: β = (0.5, 0.9)
-    "steps": 10_000,
-    "sample_every": 500,
-    "out": "runs/digits",
-    "export": "saved_models/digits",
-}
-
-# The optimizer and critic-schedule defaults are WGAN-GP's; the other objectives keep their
-# papers' unless given on the command line.
-WGAN_GP_ONLY = ("lr", "critic_lr", "critic_steps")
-
-
-def main(argv):
-    if flags.FLAGS.objective != "wgan-gp":
-        for name in WGAN_GP_ONLY:
-            if not flags.FLAGS[name].present:
-                flags.FLAGS[name].value = None
-    lsun.main(argv)
-
+import startup  # noqa: F401  (first: silences TensorFlow's start-up log before it loads)
+from kwgan.cli import main
+from kwgan.experiment.presets import digits
 
 if __name__ == "__main__":
-    from kwgan.cli import run
-
-    for name, value in DEFAULTS.items():
-        flags.FLAGS.set_default(name, value)
-    run(main)
+    main(digits)

@@ -8,6 +8,7 @@ from kwgan import (
     data,
     distribute,
     errors,
+    experiment,
     export,
     grid,
     metrics,

@@ -88,30 +88,58 @@ class Objective:
             raise ConfigError(f"Unknown optimizer {optimizer!r}; choose adam or rmsprop.")
         return dataclasses.replace(self, adam=optimizer == "adam")
 
+    def schedule(self, critic_steps: int | None = None, warmup: bool | None = None):
+        """The critic schedule (a `kwgan.CriticSchedule`): the objective's critic iterations
+        and warm-up unless `critic_steps` or `warmup` say otherwise."""
+        from kwgan.schedule import CriticSchedule
+
+        steps = self.critic_steps if critic_steps is None else critic_steps
+        warm = self.warmup if warmup is None else warmup
+        return CriticSchedule.wgan(steps) if warm else CriticSchedule(steps)
+
     def optimizers(
-        self, beta_1: float | None = None
+        self,
+        beta_1: float | None = None,
+        *,
+        learning_rate: float | None = None,
+        critic_learning_rate: float | None = None,
+        decay_steps: tuple[int, int] | None = None,
     ) -> tuple[keras.optimizers.Optimizer, keras.optimizers.Optimizer]:
         """Fresh (generator, critic) optimizers with the papers' settings.
 
         `beta_1` overrides Adam's β1, which the references disagree on for WGAN-GP
         (Algorithm 1 and the later `gan_64x64.py`: 0; `gan_toy.py`, `gan_cifar.py`,
-        `gan_mnist.py` and the paper's Appendix E: 0.5).
+        `gan_mnist.py` and the paper's Appendix E: 0.5). `learning_rate` overrides both
+        optimizers' rate and `critic_learning_rate` the critic's alone (two time-scale
+        updates, Heusel et al. 2017). `decay_steps` = (generator updates, critic updates)
+        decays each rate linearly to 0 over its optimizer's own updates, as
+        `gan_cifar_resnet.py` does (`lr_decay`): each optimizer counts its own, so the
+        critic's decays over every critic iteration of the run.
         """
+        if not self.adam and beta_1 is not None:
+            raise ConfigError(
+                f"beta_1={beta_1} applies to Adam; this {self.name} trains with RMSProp."
+            )
+        generator_rate = self.learning_rate if learning_rate is None else learning_rate
+        critic_rate = generator_rate if critic_learning_rate is None else critic_learning_rate
+        rates = [generator_rate, critic_rate]
+        if decay_steps is not None:
+            decay = keras.optimizers.schedules.PolynomialDecay
+            rates = [
+                decay(rate, steps, end_learning_rate=0.0)
+                for rate, steps in zip(rates, decay_steps, strict=True)
+            ]
         if not self.adam:
-            if beta_1 is not None:
-                raise ConfigError(
-                    f"beta_1={beta_1} applies to Adam; this {self.name} trains with RMSProp."
-                )
-            return _rmsprop(self.learning_rate), _rmsprop(self.learning_rate)
+            return _rmsprop(rates[0]), _rmsprop(rates[1])
         beta_1 = self.beta_1 if beta_1 is None else beta_1
-        return tuple(_adam(self.learning_rate, beta_1, self.beta_2) for _ in range(2))
+        return _adam(rates[0], beta_1, self.beta_2), _adam(rates[1], beta_1, self.beta_2)
 
 
-def _adam(learning_rate: float, beta_1: float, beta_2: float) -> keras.optimizers.Optimizer:
+def _adam(learning_rate, beta_1: float, beta_2: float) -> keras.optimizers.Optimizer:
     return keras.optimizers.Adam(learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=1e-8)
 
 
-def _rmsprop(learning_rate: float) -> keras.optimizers.Optimizer:
+def _rmsprop(learning_rate) -> keras.optimizers.Optimizer:
     return keras.optimizers.RMSprop(learning_rate, rho=0.99, epsilon=1e-8)
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import keras
 
 from kwgan.architectures.layers import normalize
+from kwgan.errors import ConfigError
 
 SIZES = (28, 32)
 """Image sizes the two stride-2 stages reach from a (size/4)² map: 7×7 (compare_gan) and 8×8."""
@@ -34,7 +35,7 @@ SIZES = (28, 32)
 def _check_size(image_size: int, arch: str) -> None:
     """compare_gan defines the pair for 28×28 only; 32×32 is the same net from an 8×8 map."""
     if image_size not in SIZES:
-        raise ValueError(
+        raise ConfigError(
             f"{arch} is defined for image_size 28 (and 32); got {image_size}. Use another "
             "architecture (kwgan.architectures.NAMES) for other sizes."
         )

@@ -25,6 +25,8 @@ from typing import Any
 import keras
 from keras import ops
 
+from kwgan.errors import ConfigError
+
 NORMS = ("batch", "layer", None)
 """Normalisation kinds accepted by `normalize` and by the builders' `norm` arguments."""
 
@@ -180,7 +182,7 @@ class GatedActivation(keras.layers.Layer):
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         if input_shape[-1] % 2:
-            raise ValueError(
+            raise ConfigError(
                 f"GatedActivation needs an even number of channels; got {input_shape[-1]}."
             )
 
@@ -214,7 +216,7 @@ class _ResamplingConv2D(keras.layers.Conv2D):
         **kwargs: Any,
     ) -> None:
         if padding != "same":
-            raise ValueError(f"{type(self).__name__} only supports padding='same'.")
+            raise ConfigError(f"{type(self).__name__} only supports padding='same'.")
         super().__init__(filters, kernel_size, strides=1, padding=padding, **kwargs)
 
     def get_config(self) -> dict[str, Any]:
@@ -304,12 +306,12 @@ def normalize(
     None: no normalisation; returns `x` unchanged.
     """
     if kind not in NORMS:
-        raise ValueError(f"Unknown normalisation {kind!r}; expected one of {NORMS}.")
+        raise ConfigError(f"Unknown normalisation {kind!r}; expected one of {NORMS}.")
     if kind is None:
         return x
     if labels is not None:
         if kind != "batch":
-            raise ValueError(f"Conditional normalisation is batch norm only; got {kind!r}.")
+            raise ConfigError(f"Conditional normalisation is batch norm only; got {kind!r}.")
         return ConditionalBatchNorm(num_classes, name=name)([x, labels])
     if kind == "layer":
         return ChannelLayerNorm(gamma_initializer=gamma_initializer, name=name)(x)
@@ -345,7 +347,7 @@ def activation(kind: str, *, name: str) -> keras.layers.Layer:
         return keras.layers.Activation(kind, name=name)
     if kind == "smooth_elu":
         return keras.layers.Activation(smooth_elu, name=name)
-    raise ValueError(
+    raise ConfigError(
         f"Unknown activation {kind!r}; expected relu, leaky_relu, tanh, sigmoid, gated or "
         "smooth_elu."
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kwgan.errors import check_positive_int
+from kwgan.errors import ConfigError, check_positive_int
 
 
 def halving_plan(image_size: int, *, arch: str) -> list[int]:
@@ -19,7 +19,7 @@ def halving_plan(image_size: int, *, arch: str) -> list[int]:
     while sizes[-1] > 4:
         sizes.append(-(-sizes[-1] // 2))
     if len(sizes) < 2 or sizes[-1] != 4:
-        raise ValueError(
+        raise ConfigError(
             f"{arch} needs an image size that halves (rounding up) to exactly 4, e.g. 8, 14, 16, "
             f"28, 32, 64 or 128; got {image_size}."
         )
@@ -40,7 +40,7 @@ def doubling_stages(image_size: int, *, arch: str, smallest: int = 8) -> int:
         size, stages = size * 2, stages + 1
     if size != image_size or image_size < smallest:
         examples = ", ".join(str(smallest * 2**i) for i in range(4))
-        raise ValueError(
+        raise ConfigError(
             f"{arch} needs image_size = {smallest}·2^k ({examples}, …); got {image_size}."
         )
     return stages

@@ -38,6 +38,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from kwgan.data.images import LUMA
+from kwgan.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
     from sklearn.neural_network import MLPClassifier
@@ -71,18 +72,18 @@ def to_digits8(images: ArrayLike) -> np.ndarray:
     x = np.asarray(images, dtype=np.float64)
     if x.ndim == 4:
         if x.shape[-1] not in (1, 3):
-            raise ValueError(
+            raise DataError(
                 f"Expected channels-last images with 1 or 3 channels, got shape {x.shape}."
             )
         x = x[..., 0] if x.shape[-1] == 1 else x @ np.asarray(LUMA)
     if x.ndim != 3 or x.shape[0] == 0:
-        raise ValueError(
+        raise DataError(
             f"Expected a non-empty batch [N, H, W, C] or [N, H, W], got shape {x.shape}."
         )
     if not np.all(np.isfinite(x)):
-        raise ValueError("images contain NaN or infinite values.")
+        raise DataError("images contain NaN or infinite values.")
     if x.min() < -1 - _RANGE_TOLERANCE or x.max() > 1 + _RANGE_TOLERANCE:
-        raise ValueError(
+        raise DataError(
             f"images must lie in [-1, 1], got values in [{x.min():.3g}, {x.max():.3g}]; "
             "rescale (e.g. x / 127.5 - 1 for uint8) or clip first."
         )
@@ -159,7 +160,7 @@ def _features(x: np.ndarray) -> np.ndarray:
 
 def _score(probabilities: np.ndarray, splits: int) -> tuple[float, float]:
     if splits < 1 or len(probabilities) < splits:
-        raise ValueError(
+        raise DataError(
             f"Need 1 <= splits <= number of images, got splits={splits} for "
             f"{len(probabilities)} images."
         )
@@ -189,7 +190,7 @@ def _frechet(features_a: np.ndarray, features_b: np.ndarray) -> float:
     """
     for name, f in (("images_a", features_a), ("images_b", features_b)):
         if len(f) < 2:
-            raise ValueError(f"{name} needs at least 2 images to fit a covariance.")
+            raise DataError(f"{name} needs at least 2 images to fit a covariance.")
     mean_a, mean_b = features_a.mean(axis=0), features_b.mean(axis=0)
     cov_a, cov_b = np.cov(features_a, rowvar=False), np.cov(features_b, rowvar=False)
     root_a = _psd_sqrt(cov_a)
@@ -202,7 +203,7 @@ def _frechet(features_a: np.ndarray, features_b: np.ndarray) -> float:
 def real_digits(split: Literal["train", "heldout"] = "heldout") -> np.ndarray:
     """The classifier's training or held-out digits as float32 [N, 8, 8, 1] in [−1, 1]."""
     if split not in ("train", "heldout"):
-        raise ValueError(f"split must be 'train' or 'heldout', got {split!r}.")
+        raise ConfigError(f"split must be 'train' or 'heldout', got {split!r}.")
     x = getattr(_reference(), split)
     return (x / (_MAX_PIXEL / 2.0) - 1.0).reshape(-1, _SIDE, _SIDE, 1).astype(np.float32)
 
@@ -225,7 +226,7 @@ def label_accuracy(images: ArrayLike, labels: ArrayLike) -> float:
     labels = np.asarray(labels).reshape(-1)
     x = to_digits8(images)
     if len(labels) != len(x):
-        raise ValueError(f"{len(labels)} labels for {len(x)} images.")
+        raise DataError(f"{len(labels)} labels for {len(x)} images.")
     return float(np.mean(_probabilities(x).argmax(axis=1) == labels))
 
 
@@ -249,7 +250,7 @@ def _real_halves(real: ArrayLike | None) -> tuple[np.ndarray, np.ndarray]:
         return reference.train, reference.heldout
     x = to_digits8(real)
     if len(x) != len(reference.digits):
-        raise ValueError(
+        raise DataError(
             f"real must hold all {len(reference.digits)} bundled digits in load_digits() "
             f"order, got {len(x)} images."
         )
@@ -259,7 +260,7 @@ def _real_halves(real: ArrayLike | None) -> tuple[np.ndarray, np.ndarray]:
     # A resized copy stays nearest to its own original; a shuffled one almost never does.
     self_nearest = np.mean(cdist(x, reference.digits).argmin(axis=1) == np.arange(len(x)))
     if self_nearest < 0.5:
-        raise ValueError(
+        raise DataError(
             "real does not follow load_digits() order (only "
             f"{self_nearest:.0%} of its images are nearest to the digit at their index); pass "
             "the unshuffled dataset, e.g. kwgan.data.image_array('digits', image_size=...)."

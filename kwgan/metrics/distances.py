@@ -18,18 +18,20 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
+from kwgan.errors import ConfigError, DataError
+
 
 def _point_set(a: ArrayLike, name: str) -> np.ndarray:
     a = np.asarray(a, dtype=np.float64)
     if a.ndim != 2:
-        raise ValueError(
+        raise DataError(
             f"{name} must be a [n, d] array of n points in d dimensions, got shape {a.shape}"
             " (reshape 1-D data to [n, 1])."
         )
     if a.shape[0] == 0:
-        raise ValueError(f"{name} is empty.")
+        raise DataError(f"{name} is empty.")
     if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} contains NaN or infinite values.")
+        raise DataError(f"{name} contains NaN or infinite values.")
     return a
 
 
@@ -41,7 +43,7 @@ def exact_w1(x: ArrayLike, y: ArrayLike) -> float:
     """
     x, y = _point_set(x, "x"), _point_set(y, "y")
     if x.shape != y.shape:
-        raise ValueError(
+        raise DataError(
             "exact_w1 needs two sets of the same size and dimension (uniform weights), got "
             f"shapes {x.shape} and {y.shape}; subsample the larger set."
         )
@@ -67,12 +69,12 @@ def w1_floor(
     generator comparison, and seeds that the comparison's real sample does not use.
     """
     if n <= 0:
-        raise ValueError(f"n must be positive, got {n}.")
+        raise ConfigError(f"n must be positive, got {n}.")
     if not seed_pairs:
-        raise ValueError("seed_pairs must hold at least one (seed_a, seed_b) pair.")
+        raise ConfigError("seed_pairs must hold at least one (seed_a, seed_b) pair.")
     distances = []
     for a, b in seed_pairs:
         if a == b:
-            raise ValueError(f"Seed pair ({a}, {b}) would compare a sample with itself.")
+            raise ConfigError(f"Seed pair ({a}, {b}) would compare a sample with itself.")
         distances.append(exact_w1(sampler(n, a), sampler(n, b)))
     return float(np.mean(distances))

@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from kwgan.errors import DataError
+
 
 def mode_stats(
     samples: ArrayLike,
@@ -47,16 +49,16 @@ def mode_stats(
     samples = np.asarray(samples, dtype=np.float64)
     centers = np.asarray(centers, dtype=np.float64)
     if samples.ndim != 2 or samples.shape[0] == 0:
-        raise ValueError(f"samples must be a non-empty [n, d] array, got shape {samples.shape}.")
+        raise DataError(f"samples must be a non-empty [n, d] array, got shape {samples.shape}.")
     if centers.ndim != 2 or centers.shape[0] == 0 or centers.shape[1] != samples.shape[1]:
-        raise ValueError(
+        raise DataError(
             f"centers must be a non-empty [K, {samples.shape[1]}] array to match samples, "
             f"got shape {centers.shape}."
         )
     if not np.all(np.isfinite(samples)):
-        raise ValueError("samples contain NaN or infinite values.")
+        raise DataError("samples contain NaN or infinite values.")
     if not (std > 0 and n_std > 0 and min_share >= 0):
-        raise ValueError(
+        raise DataError(
             f"Need std > 0, n_std > 0 and min_share >= 0, got {std}, {n_std}, {min_share}."
         )
 

@@ -1,0 +1,539 @@
+"""The papers' image experiments: any architecture × any objective on any image dataset.
+
+`ImageConfig` holds one run's settings with the papers' defaults (the WGAN paper's §4 LSUN
+bedrooms at 64×64; each objective with its paper's hyperparameters, `kwgan.objectives`), and
+`run(config)` trains it resumably and writes its outputs into `config.out`:
+
+* `samples.png` (and `samples_<it>.png` every `sample_every` generator iterations);
+* `samples.npy`: `num_samples` images, float32 NHWC in [−1, 1];
+* `metrics.json`: the config, timings, parameter counts, the digits report (digits only),
+  the evaluations (`eval_every`: the digits score; `fid_every`: FID and KID), the final FID
+  and KID (`fid_samples`) and every logged loss;
+* `w_estimate.png` (Wasserstein objectives), `gan.keras`, `run.json`, `checkpoints/`, and
+  with `export` a TensorFlow SavedModel of the generator.
+
+Rerunning into the same `out` resumes where a killed run stopped and ends exactly as the
+uninterrupted run would; a larger `steps` continues a finished run. Steps are *generator*
+iterations, as in the papers. `experiments/lsun.py` is this module's command line and
+`experiments/digits.py` its quickstart preset (`kwgan.experiment.presets.digits`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any
+
+import keras
+import numpy as np
+
+import kwgan
+from kwgan.errors import ConfigError
+from kwgan.experiment import training
+from kwgan.experiment.config import Config, option
+from kwgan.metrics import evaluators
+
+OPTIMIZERS = ("adam", "rmsprop")
+# How the process flags go together: one JAX run over several processes needs all three.
+PROCESS_FIELDS = ("coordinator", "num_processes", "process_id")
+
+
+def _architectures() -> tuple[str, ...]:
+    return kwgan.architectures.NAMES
+
+
+def _objectives() -> tuple[str, ...]:
+    return tuple(kwgan.objectives.OBJECTIVES)
+
+
+def _datasets() -> tuple[str, ...]:
+    return kwgan.data.IMAGE_DATASETS
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageConfig(Config):
+    """One image run (WGAN §4, WGAN-GP Fig. 2 and §5.3, Lucic et al.'s Fashion-MNIST)."""
+
+    arch: str = option("dcgan", "Architecture (kwgan.architectures).", choices=_architectures)
+    objective: str = option(
+        "wgan-gp", "Objective, with its paper's hyperparameters.", choices=_objectives
+    )
+    dataset: str = option(
+        "lsun/bedroom",
+        "Dataset ((fashion_)mnist from idx files too: apt-get install dataset-fashion-mnist; "
+        "folder: --data_dir's images).",
+        choices=_datasets,
+    )
+    data_dir: str | None = option(
+        None,
+        "tensorflow-datasets directory (also searched for (fashion_)mnist idx files), or the "
+        "image folder for --dataset folder.",
+        free=True,
+    )
+    download: bool = option(
+        False, "Let tensorflow-datasets download and prepare the dataset.", free=True
+    )
+    image_size: int = option(64, "Image size (pixels, square).", minimum=1)
+    channels: int | None = option(
+        None, "Image channels (dataset default: 1 for (fashion_)mnist/digits, else 3).", minimum=1
+    )
+    latent_dim: int | None = option(
+        None, "Noise size (architecture default, 128 or 100).", minimum=1
+    )
+    dim: int | None = option(None, "Base width of both networks (architecture default).", minimum=1)
+    generator_dim: int | None = option(
+        None, "Base width of the generator (overrides --dim).", minimum=1
+    )
+    critic_dim: int | None = option(None, "Base width of the critic (overrides --dim).", minimum=1)
+    steps: int = option(200_000, "Generator iterations.", minimum=1)
+    batch_size: int = option(
+        64,
+        "Batch size: the global batch, split across the devices by --distribute.",
+        minimum=1,
+    )
+    critic_steps: int | None = option(
+        None, "Critic iterations per generator iteration (objective default).", minimum=1
+    )
+    optimizer: str | None = option(
+        None,
+        "Optimizer of both networks, at the objective's learning rate and β (default: the "
+        "objective's; WGAN-GP Fig. 3 also trains wgan-gp with rmsprop).",
+        choices=OPTIMIZERS,
+    )
+    beta1: float | None = option(
+        None,
+        "Adam β1, ignored under RMSProp (default: the objective's, 0 for wgan-gp, 0.5 for dcgan).",
+    )
+    conditional: bool = option(
+        False,
+        "Class-conditional model (cifar-resnet: conditional batch norm + AC-GAN head) on a "
+        "labelled dataset.",
+    )
+    lr: float | None = option(
+        None, "Learning rate of both optimizers (default: the objective's).", minimum=0
+    )
+    critic_lr: float | None = option(
+        None,
+        "Learning rate of the critic's optimizer (overrides --lr; two time-scale updates).",
+        minimum=0,
+    )
+    lr_decay: bool = option(
+        False, "Decay both learning rates linearly to 0 over --steps, as gan_cifar_resnet.py."
+    )
+    eval_every: int | None = option(
+        None,
+        "Digits: score 1000 samples every this many generator iterations (metrics.json "
+        "'evaluations').",
+        minimum=1,
+    )
+    fid_samples: int | None = option(
+        None,
+        "After training, FID and KID of this many samples against the dataset's test split "
+        "(metrics.json 'fid'; needs the FID Inception weights).",
+        minimum=2,
+    )
+    fid_every: int | None = option(
+        None,
+        "Also FID and KID of --fid_samples samples every this many generator iterations "
+        "(metrics.json 'fid_evaluations').",
+        minimum=1,
+    )
+    warmup: bool | None = option(
+        None, "WGAN repo's 100-critic-iteration warm-up (default: on for wgan)."
+    )
+    seed: int = option(0, "Seed of weights, noise and data order.")
+    sample_every: int = option(
+        500, "Write a sample grid every this many generator iterations.", free=True, minimum=1
+    )
+    checkpoint_every: int = option(
+        500, "Checkpoint every this many critic iterations (fit steps).", free=True, minimum=1
+    )
+    num_samples: int = option(1000, "Images in samples.npy.", minimum=1)
+    max_minutes: float | None = option(
+        None,
+        "Stop (and sample, score, save) after this much wall time; rerun to continue.",
+        free=True,
+        minimum=0,
+    )
+    out: str = option("runs/lsun", "Output directory (a rerun resumes it).", free=True)
+    export: str | None = option(
+        None, "Also export the generator as a SavedModel to this directory.", free=True
+    )
+    tensorboard: str | None = option(
+        None,
+        "Also log the losses per generator iteration, the sample grids and the evaluations "
+        "to this TensorBoard log directory.",
+        free=True,
+    )
+    # A run may go on over other devices at the same global batch (--batch_size), which
+    # trains the same model (up to float rounding; under TensorFlow batch norm normalises
+    # each device's slice of the batch): the device fields are free.
+    distribute: bool = option(
+        False,
+        "Train data-parallel over every device of every process (kwgan.distribute; JAX and "
+        "TensorFlow; several TensorFlow hosts through TF_CONFIG).",
+        free=True,
+    )
+    coordinator: str | None = option(
+        None,
+        "JAX over several processes: HOST:PORT of process 0's coordinator, the same for all "
+        "(with --distribute, --num_processes and --process_id).",
+        free=True,
+    )
+    num_processes: int | None = option(
+        None, "JAX over several processes: how many train together.", free=True, minimum=1
+    )
+    process_id: int | None = option(
+        None,
+        "JAX over several processes: this one's index, 0 … --num_processes − 1 (0 writes --out).",
+        free=True,
+        minimum=0,
+    )
+
+    @property
+    def target_may_grow(self) -> bool:
+        # A learning rate decaying to 0 at --steps makes --steps part of the training.
+        return not self.lr_decay
+
+    @property
+    def info(self):
+        """The dataset's facts (`kwgan.data.DatasetInfo`)."""
+        return kwgan.data.dataset_info(self.dataset)
+
+    @property
+    def image_channels(self) -> int:
+        return self.channels or self.info.channels
+
+    def objective_spec(self) -> kwgan.objectives.Objective:
+        """The objective with this run's optimizer family."""
+        objective = kwgan.objectives.get(self.objective)
+        return objective.with_optimizer(self.optimizer) if self.optimizer else objective
+
+    def validate(self) -> None:
+        if self.eval_every and self.dataset != "digits":
+            raise ConfigError("eval_every scores digits only (the classifier is a digits one).")
+        if self.dataset == "digits" and self.num_samples < 10:
+            raise ConfigError(
+                "num_samples must be >= 10 on the digits: the score averages over 10 splits."
+            )
+        if self.fid_every and not self.fid_samples:
+            raise ConfigError("fid_every needs fid_samples (how many to score).")
+        if self.fid_samples and not self.info.has_test_split:
+            with_test = [n for n in _datasets() if kwgan.data.dataset_info(n).has_test_split]
+            raise ConfigError(
+                f"fid_samples scores against the dataset's test split, which {self.dataset} "
+                f"does not have; use it with {', '.join(with_test)}."
+            )
+        if self.fid_samples and self.distribute:
+            raise ConfigError(
+                "fid_samples does not run data-parallel yet: train with distribute, then "
+                "score samples.npy on one device (kwgan.metrics.inception.features, "
+                "kwgan.metrics.real_statistics, kwgan.metrics.fid_score)."
+            )
+        self._validate_processes()
+
+    def _validate_processes(self) -> None:
+        given = [name for name in PROCESS_FIELDS if getattr(self, name) is not None]
+        if not given:
+            return
+        if not self.distribute:
+            raise ConfigError(f"{given[0]} trains over several processes: add distribute.")
+        if len(given) < len(PROCESS_FIELDS):
+            raise ConfigError(
+                "coordinator, num_processes and process_id go together: pass all three to "
+                "every process."
+            )
+        if self.process_id >= self.num_processes:
+            raise ConfigError(
+                f"process_id {self.process_id} is not one of the num_processes "
+                f"{self.num_processes} processes (0 … {self.num_processes - 1})."
+            )
+
+
+def check_environment(config: ImageConfig) -> None:
+    """What the config needs from this installation, checked before anything trains:
+    TensorFlow for an export, the FID weights for FID, a backend for the process fields."""
+    if config.export:
+        kwgan.export.require_tensorflow()
+    if config.fid_samples:
+        kwgan.metrics.inception.load_weights()
+    if config.coordinator is not None and keras.backend.backend() == "tensorflow":
+        raise ConfigError(
+            "TensorFlow trains over several processes through TF_CONFIG, set in each worker's "
+            'environment (see the README\'s "Scaling out"); coordinator, num_processes and '
+            "process_id are for JAX."
+        )
+
+
+def distribute(config: ImageConfig) -> None:
+    """Turns on data parallelism as the config asks. Called before anything else runs JAX
+    or TensorFlow: jax.distributed and TensorFlow's multi-worker strategy must start first."""
+    if not config.distribute:
+        return
+    kwgan.distribute.data_parallel(
+        job_addresses=config.coordinator,
+        num_processes=config.num_processes,
+        process_id=config.process_id,
+    )
+    devices = kwgan.distribute.num_replicas()
+    if config.batch_size % devices:
+        raise ConfigError(
+            f"batch_size {config.batch_size} (the global batch) does not divide among the "
+            f"{devices} devices training it; pass a multiple of {devices}."
+        )
+    if config.max_minutes and kwgan.distribute.several_processes():
+        raise ConfigError(
+            "max_minutes would stop each process by its own clock, and processes that stop "
+            "at different steps wait for each other forever; over several processes, stop the "
+            "run by killing it and rerun the command to resume."
+        )
+
+
+def build_gan(config: ImageConfig) -> kwgan.GAN:
+    """The compiled GAN: the architecture at the config's sizes, the objective with its
+    paper's optimizers unless the config overrides them."""
+    keras.utils.set_random_seed(config.seed)
+    options = {"conditional": True, "acgan": True} if config.conditional else {}
+    generator, critic = kwgan.architectures.build(
+        config.arch,
+        image_size=config.image_size,
+        channels=config.image_channels,
+        latent_dim=config.latent_dim,
+        objective=config.objective,
+        dim=config.dim,
+        generator_dim=config.generator_dim,
+        critic_dim=config.critic_dim,
+        **options,
+    )
+    gan = kwgan.GAN(generator, critic, seed=config.seed)
+    objective = config.objective_spec()
+    schedule = objective.schedule(config.critic_steps, config.warmup)
+    decay = (config.steps, schedule.total_critic_steps(config.steps)) if config.lr_decay else None
+    g_opt, d_opt = objective.optimizers(
+        config.beta1 if objective.adam else None,
+        learning_rate=config.lr,
+        critic_learning_rate=config.critic_lr,
+        decay_steps=decay,
+    )
+    gan.compile(
+        config.objective, generator_optimizer=g_opt, critic_optimizer=d_opt, schedule=schedule
+    )
+    return gan
+
+
+def dataset(config: ImageConfig, start_batch: int) -> Any:
+    """The training batches from global batch `start_batch` on: a tf.data stream where
+    TensorFlow is installed, an in-memory PyDataset otherwise; over several JAX processes,
+    this process's rows of each."""
+    import importlib.util
+
+    shard = kwgan.distribute.process_shard()
+    kwargs = dict(
+        image_size=config.image_size,
+        data_dir=config.data_dir,
+        channels=config.channels,
+        with_labels=config.conditional,
+    )
+    if importlib.util.find_spec("tensorflow") is None:
+        arrays = kwgan.data.image_array(config.dataset, download=config.download, **kwargs)
+        arrays = arrays if config.conditional else (arrays,)
+        return kwgan.data.ImageBatches(
+            *arrays,
+            batch_size=config.batch_size,
+            seed=config.seed,
+            start_batch=start_batch,
+            shard=shard,
+        )
+    return kwgan.data.images(
+        config.dataset,
+        batch_size=config.batch_size,
+        download=config.download,
+        seed=config.seed,
+        cache=config.info.fits_in_memory,
+        start_batch=start_batch,
+        shard=shard,
+        **kwargs,
+    )
+
+
+def fid_evaluator(config: ImageConfig) -> evaluators.FrechetInception:
+    """FID and KID of `fid_samples` samples against the test split (the same noise at
+    every iteration)."""
+    return evaluators.FrechetInception(
+        config.dataset,
+        image_size=config.image_size,
+        samples=config.fid_samples,
+        seed=config.seed,
+        channels=config.channels,
+        data_dir=config.data_dir,
+    )
+
+
+def sample_grid(config: ImageConfig, board: kwgan.tensorboard.TensorBoard | None):
+    """The SampleGrid callback; with a TensorBoard `board`, each grid it writes is also
+    logged there as the image `samples` at its generator iteration."""
+    if board is None:
+        return kwgan.callbacks.SampleGrid(config.out, every=config.sample_every, seed=config.seed)
+    return LoggedSampleGrid(board, config.out, every=config.sample_every, seed=config.seed)
+
+
+class LoggedSampleGrid(kwgan.callbacks.SampleGrid):
+    """A `SampleGrid` that also logs each grid it writes to a TensorBoard."""
+
+    def __init__(self, board: kwgan.tensorboard.TensorBoard, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.board = board
+
+    def write(self, iteration: int) -> None:
+        from PIL import Image
+
+        super().write(iteration)
+        with Image.open(os.path.join(self.directory, "samples.png")) as grid:
+            self.board.image("samples", np.asarray(grid), iteration)
+
+
+def train(run: kwgan.run.Run, gan: kwgan.GAN, config: ImageConfig) -> dict:
+    """Trains (resuming from the run's checkpoint); returns the stateful callbacks by name
+    (the W-estimate curve, the stopwatch, the evaluations where on), whose state covers
+    the whole run."""
+    title = f"{config.arch} / {config.objective} on {config.dataset}"
+    stateful = {
+        "curve": kwgan.callbacks.WEstimateCurve(
+            os.path.join(config.out, "w_estimate.png"), title=title
+        ),
+        "stopwatch": kwgan.callbacks.Stopwatch(),
+    }
+    # Only where files are written: LoggedSampleGrid logs the samples.png written there.
+    logs = config.tensorboard and kwgan.distribute.is_chief()
+    board = kwgan.tensorboard.TensorBoard(config.tensorboard) if logs else None
+    if config.eval_every:
+        evaluate = evaluators.DigitsScore(config.seed)
+        evaluate = board.logged(evaluate) if board else evaluate
+        evaluate = evaluators.Timed(evaluate, stateful["stopwatch"])
+        stateful["evaluations"] = kwgan.callbacks.EvaluateEvery(config.eval_every, evaluate)
+    if config.fid_every:
+        evaluate = fid_evaluator(config)
+        evaluate = board.logged(evaluate, prefix="fid/") if board else evaluate
+        stateful["fid_evaluations"] = kwgan.callbacks.EvaluateEvery(config.fid_every, evaluate)
+    training.train(
+        run,
+        gan,
+        lambda start: dataset(config, start),
+        config,
+        stateful,
+        first=[sample_grid(config, board)],
+        last=[board] if board else [],
+    )
+    return stateful
+
+
+def digits_report(config: ImageConfig, samples: np.ndarray, labels: np.ndarray | None) -> dict:
+    """The digits classifier's report of the final samples, beside real digits' (digits
+    only: the classifier is a digits one)."""
+    if config.dataset != "digits":
+        return {}
+    real = kwgan.data.image_array("digits", image_size=config.image_size, channels=1)
+    report = kwgan.metrics.digits_report(evaluators.as_shown(samples), real=real, labels=labels)
+    return {
+        "digits": {
+            k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in report.items()
+        }
+    }
+
+
+def final_outputs(gan: kwgan.GAN, config: ImageConfig, stateful: dict) -> tuple[np.ndarray, dict]:
+    """The samples of samples.npy and the metrics of metrics.json. Every process of a
+    data-parallel run computes them: generating runs on all the run's devices."""
+    noise = evaluators.noise(config.seed + 1, config.num_samples, gan.latent_dim)
+    labels = gan.class_cycle(config.num_samples)  # kept to score label accuracy
+    samples = gan.generate(noise, labels=labels, batch_size=evaluators.GENERATE_BATCH)
+    iterations = training.generator_iterations(gan)
+    curve, stopwatch = stateful["curve"], stateful["stopwatch"]
+    evaluations = {
+        name: stateful[name].results
+        for name in ("evaluations", "fid_evaluations")
+        if name in stateful
+    }
+    final_fid = {}
+    if config.fid_samples:
+        final_fid = {
+            "fid": {**fid_evaluator(config)(gan, iterations), "fid_samples": config.fid_samples}
+        }
+    metrics = {
+        "config": config.result_fields(),
+        "backend": keras.backend.backend(),
+        "devices": kwgan.distribute.num_replicas(),
+        "generator_iterations": iterations,
+        "seconds": stopwatch.seconds,
+        "steady_seconds_per_generator_iteration": stopwatch.steady_seconds_per_generator_iteration,
+        "parameters": {
+            "generator": gan.generator.count_params(),
+            "critic": gan.critic.count_params(),
+        },
+        **digits_report(config, samples, labels),
+        **evaluations,
+        **final_fid,
+        "logs": {"iterations": curve.iterations, **curve.history},
+    }
+    return samples, metrics
+
+
+def write_outputs(gan: kwgan.GAN, config: ImageConfig, samples: np.ndarray, metrics: dict) -> None:
+    """samples.npy, gan.keras, metrics.json and the export, each written atomically."""
+    from kwgan.io import atomic_path, write_json
+
+    with atomic_path(os.path.join(config.out, "samples.npy"), suffix=".npy") as tmp:
+        np.save(tmp, samples)
+    with atomic_path(os.path.join(config.out, "gan.keras"), suffix=".keras") as tmp:
+        gan.save(tmp)
+    write_json(os.path.join(config.out, training.METRICS_FILE), metrics)
+    if config.export:
+        kwgan.export.export_generator(
+            gan.generator,
+            config.export,
+            metadata={
+                "objective": config.objective,
+                "architecture": config.arch,
+                "dataset": config.dataset,
+                "generator_iterations": metrics["generator_iterations"],
+            },
+            num_classes=gan.num_classes,
+        )
+
+
+def summary(config: ImageConfig, metrics: dict) -> str:
+    """What the command line prints at the end: iterations, time, and the scores."""
+    lines = [
+        f"\n{metrics['generator_iterations']} generator iterations in "
+        f"{metrics['seconds']:.0f}s; outputs in {config.out}"
+    ]
+    if "digits" in metrics:
+        d = metrics["digits"]
+        lines.append(
+            f"digit score {d['score']:.2f} (real {d['real_score']:.2f}), "
+            f"Fréchet {d['fd']:.2f} (real-vs-real {d['real_fd']:.2f})"
+        )
+    if "fid" in metrics:
+        f = metrics["fid"]
+        kid_mean, kid_std = f["kid"]
+        lines.append(
+            f"FID {f['fid']:.2f}, KID {kid_mean:.4f} ± {kid_std:.4f} ({f['fid_samples']} samples)"
+        )
+    return "\n".join(lines)
+
+
+def run(config: ImageConfig) -> dict | None:
+    """Trains `config` (resuming `config.out`), writes its outputs, prints a summary;
+    returns its metrics.json (also for a run that had already finished)."""
+    check_environment(config)
+    distribute(config)
+
+    def train_and_write(run: kwgan.run.Run) -> int:
+        gan = build_gan(config)
+        stateful = train(run, gan, config)
+        samples, metrics = final_outputs(gan, config, stateful)
+        kwgan.distribute.chief_only(write_outputs)(gan, config, samples, metrics)
+        print(summary(config, metrics))
+        return metrics["generator_iterations"]
+
+    return training.resumable(config, train_and_write)

@@ -1,0 +1,83 @@
+"""The skeleton every experiment shares: open the run, train it resumably, mark it done.
+
+Each recipe (`kwgan.experiment.images`, `toy`, `language`, ...) supplies what differs — the
+GAN, its data, its evaluations and its outputs — and `resumable` does the rest the same way
+for all of them: the output directory's lock and record (`kwgan.run.Run`, which refuses a
+resume whose config differs in a field that is not free), the "already finished" answer,
+and the record of completion written only after every output exists.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import keras
+
+from kwgan import callbacks as kwgan_callbacks
+from kwgan import run as kwgan_run
+from kwgan.experiment.config import Config
+
+METRICS_FILE = "metrics.json"
+
+
+def resumable(config: Config, train_and_write: Callable[[kwgan_run.Run], int]) -> dict | None:
+    """Opens `config.out` as a run and calls `train_and_write(run)`, which trains, writes
+    the outputs and returns the generator iterations done; then marks the run complete.
+
+    A run that already finished the target is left alone (a message says so). Returns the
+    run's `metrics.json` where it has one, else `None`.
+    """
+    record = config.to_dict()
+    with kwgan_run.Run(
+        config.out,
+        record,
+        target=config.target,
+        free=config.free_fields(),
+        target_may_grow=config.target_may_grow,
+    ) as run:
+        if run.already_complete():
+            print(run.complete_message)
+        else:
+            run.complete(train_and_write(run))
+    path = os.path.join(config.out, METRICS_FILE)
+    if not os.path.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def train(
+    run: kwgan_run.Run,
+    gan: keras.Model,
+    dataset: Callable[[int], Any],
+    config: Config,
+    stateful: Mapping[str, keras.callbacks.Callback],
+    first: Sequence[keras.callbacks.Callback] = (),
+    last: Sequence[keras.callbacks.Callback] = (),
+) -> None:
+    """`kwgan.run.train` with the callbacks every experiment has, in this order: `first`,
+    the `stateful` ones (checkpointed with the model), a `TimeLimit` where the config has
+    `max_minutes`, and `last`."""
+    limit = getattr(config, "max_minutes", None)
+    callbacks = [
+        *first,
+        *stateful.values(),
+        *([kwgan_callbacks.TimeLimit(60 * limit)] if limit else []),
+        *last,
+    ]
+    kwgan_run.train(
+        run,
+        gan,
+        dataset,
+        callbacks=callbacks,
+        stateful=stateful,
+        checkpoint_every=config.checkpoint_every,
+    )
+
+
+def generator_iterations(gan: keras.Model) -> int:
+    """The generator iterations `gan` has trained, as a Python int."""
+    return int(keras.ops.convert_to_numpy(gan.generator_iterations))

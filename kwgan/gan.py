@@ -34,7 +34,7 @@ from keras import ops
 from kwgan import distribute, penalties
 from kwgan import objectives as objectives_lib
 from kwgan.backend import GANTrainer
-from kwgan.callbacks import EMPTY_DATA, TerminateOnNonFinite
+from kwgan.callbacks.guards import EMPTY_DATA, TerminateOnNonFinite
 from kwgan.constraints import clip_critic
 from kwgan.errors import ConfigError, DataError
 from kwgan.schedule import CriticSchedule
@@ -164,9 +164,7 @@ class GAN(GANTrainer, keras.Model):
         _check_regularisers(objective, gp_weight, penalty, clip_value)
         _check_finite(acgan_weight=acgan_weight, acgan_generator_weight=acgan_generator_weight)
         if schedule is None:
-            steps = objective.critic_steps if critic_steps is None else critic_steps
-            warm = objective.warmup if warmup is None else warmup
-            schedule = CriticSchedule.wgan(steps) if warm else CriticSchedule(steps)
+            schedule = objective.schedule(critic_steps, warmup)
         elif critic_steps is not None or warmup is not None:
             raise ConfigError("Pass either `schedule` or `critic_steps`/`warmup`, not both.")
         distribute.check_compile(kwargs.get("steps_per_execution", 1))

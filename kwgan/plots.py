@@ -1,6 +1,7 @@
 """Figures: the critic's value surface (WGAN-GP Fig. 1), the W-estimate curve (WGAN Fig. 3),
-loss curves beside sample quality (WGAN Figs. 3, 4, 8) and quality against iterations and
-seconds (WGAN-GP Fig. 3); and the rank correlation of a smoothed curve with quality.
+loss curves beside sample quality (WGAN Figs. 3, 4, 8), quality against iterations and
+seconds (WGAN-GP Fig. 3) and the language model's n-gram divergences (WGAN-GP §5.5); and the
+rank correlation of a smoothed curve with quality.
 
 matplotlib with the non-interactive Agg backend, so plotting works on headless machines;
 every figure is written atomically.
@@ -180,4 +181,38 @@ def quality_over_time(
     left.set_ylabel(quality_label)
     left.legend(fontsize=8)
     fig.tight_layout()
+    save_figure(fig, path)
+
+
+def ngram_divergence_curves(
+    evaluations: Sequence[Mapping[str, float]],
+    baseline: Mapping[str, float],
+    path: str,
+    *,
+    title: str = "",
+) -> None:
+    """The n-gram JS divergences of generated text against generator iterations (WGAN-GP
+    §5.5), one colour per n, each with real text's `baseline` dashed. `evaluations` hold an
+    `iteration` and the keys of `baseline` (`js1` … `js4`, `kwgan.metrics.ngrams`); the y axis
+    spans JS's whole range, 0 … 1 bit, so runs compare."""
+    from kwgan.metrics.ngrams import BASELINE_LINES
+
+    iterations = [e["iteration"] for e in evaluations]
+    fig, ax = pyplot().subplots(figsize=(6, 3.5))
+    for i, key in enumerate(baseline):
+        color = f"C{i}"
+        label = f"n = {key.removeprefix('js')}"
+        ax.plot(iterations, [e[key] for e in evaluations], "o-", ms=3, color=color, label=label)
+        ax.axhline(baseline[key], ls="--", lw=0.8, color=color)
+    ax.set_xlabel("generator iterations")
+    ax.set_ylabel("JS divergence to the corpus (bits)")
+    ax.set_ylim(0.0, 1.0)
+    ax.legend(
+        title=f"n-grams\n(dashed: real\ntext, {BASELINE_LINES} lines)",
+        fontsize=8,
+        title_fontsize=8,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+    )
+    ax.set_title(title, fontsize=9)
     save_figure(fig, path)

@@ -30,7 +30,8 @@ from typing import Any
 import keras
 
 from kwgan import checkpoint
-from kwgan.callbacks import GeneratorProgbar, StopAtGeneratorIteration
+from kwgan.callbacks.guards import StopAtGeneratorIteration
+from kwgan.callbacks.progress import GeneratorProgbar
 from kwgan.distribute import agree, chief_only
 from kwgan.errors import ResumeError, RunLockedError
 from kwgan.io import write_json

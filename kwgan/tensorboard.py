@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 import keras
 import numpy as np
 
-from kwgan.callbacks import DIAGNOSTICS, GeneratorIterationCallback, _scalar
+from kwgan.callbacks.base import GeneratorIterationCallback, curves, scalar
 from kwgan.distribute import chief_only
 from kwgan.errors import ConfigError, TensorFlowMissingError, check_positive_int
 
@@ -57,7 +57,7 @@ class TensorBoard(GeneratorIterationCallback):
 
     def on_generator_iteration_end(self, iteration: int, logs: dict) -> None:
         if iteration % self.every == 0:
-            values = {k: _scalar(v) for k, v in logs.items() if k not in DIAGNOSTICS}
+            values = {k: scalar(v) for k, v in curves(logs).items()}
             self._log(lambda writer: writer.scalars(values, iteration), flush=False)
 
     def scalars(self, values: Mapping[str, float], step: int) -> None:

@@ -5,7 +5,10 @@ hand-computed schedules and against the model's own counters (read inside the ca
 on JAX `Callback.model` syncs the jitted state first, so the values are the live ones).
 """
 
+import io
 import os
+import re
+import sys
 
 import keras
 import numpy as np
@@ -246,7 +249,7 @@ def test_sample_grid_writes_fixed_noise_grids(tiny_gan, tmp_path):
     np.testing.assert_array_equal(png(tmp_path / "samples_0000100.png"), final)
 
 
-# -- WEstimateCurve and GeneratorProgbar -------------------------------------------------
+# -- WEstimateCurve ----------------------------------------------------------------------
 
 
 def test_w_estimate_curve_writes_its_png(tiny_gan, tmp_path):
@@ -266,14 +269,93 @@ def test_w_estimate_curve_writes_its_png(tiny_gan, tmp_path):
     assert not other.exists()
 
 
-def test_generator_progbar_reaches_its_total(tiny_gan, capsys):
+# -- GeneratorProgbar -------------------------------------------------------------------
+
+LINE = re.compile(r"generator iteration +(\d+)/(\d+) - \d+:\d\d:\d\d((?: - \w+: \S+)+)")
+WGAN_GP = ["d_loss", "g_loss", "gp", "w_estimate"]  # the logs of a wgan-gp step, in order
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal, as `sys.stdout` is in an interactive shell."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def reported(out: str) -> list[tuple[int, int]]:
+    """(iteration, total) of each line, every line checked against the plain format and
+    for the losses of a wgan-gp step."""
+    lines = [LINE.fullmatch(line) for line in out.splitlines()]
+    assert all(lines), out
+    assert all(re.findall(r" - (\w+): ", line[3]) == WGAN_GP for line in lines), out
+    return [(int(line[1]), int(line[2])) for line in lines]
+
+
+def test_generator_progbar_writes_plain_lines_off_a_terminal(tiny_gan, capsys):
+    """Every `every` iterations, at `total`, and at the last iteration of each fit."""
     gan = tiny_gan(dim=8)
     gan.compile("wgan-gp", critic_steps=2)
-    bar = GeneratorProgbar(3)
-    gan.fit(toy_data(50), verbose=0, callbacks=[StopAtGeneratorIteration(3), bar])
-    assert counter(gan.generator_iterations) == 3
-    out = capsys.readouterr().out
+    bar = GeneratorProgbar(7, every=3)
+    gan.fit(toy_data(5), verbose=0, callbacks=[StopAtGeneratorIteration(7), bar])
+    assert reported(capsys.readouterr().out) == [(2, 7)]  # the data ran out at iteration 2
+    # A second fit goes on from 2: lines at 3 and 6, and at the total, where it stops.
+    gan.fit(toy_data(50), verbose=0, callbacks=[StopAtGeneratorIteration(7), bar])
+    assert counter(gan.generator_iterations) == 7
+    assert reported(capsys.readouterr().out) == [(3, 7), (6, 7), (7, 7)]
+    # A fit that closes no generator iteration (one critic step of two) writes nothing.
+    gan.fit(toy_data(1), verbose=0, callbacks=[bar])
+    assert capsys.readouterr().out == ""
+
+
+def test_generator_progbar_is_keras_bar_on_a_terminal(tiny_gan, monkeypatch):
+    gan = tiny_gan(dim=8)
+    gan.compile("wgan-gp", critic_steps=2)
+    monkeypatch.setattr(sys, "stdout", Terminal())
+    gan.fit(toy_data(50), verbose=0, callbacks=[StopAtGeneratorIteration(3), GeneratorProgbar(3)])
+    out = sys.stdout.getvalue()
+    # Redrawn in place with carriage returns; one line break, when it reaches its total.
+    assert out.count("\n") == 1 and out.endswith("\n") and "\r" in out
     assert "3/3" in out and "w_estimate" in out and "gp" in out
+    assert not LINE.search(out)  # not the plain lines
+
+
+@pytest.mark.parametrize("stream", [io.StringIO, Terminal])
+def test_generator_progbar_verbose_0_is_silent(tiny_gan, monkeypatch, stream):
+    gan = tiny_gan(dim=8)
+    gan.compile("wgan-gp", critic_steps=1)
+    monkeypatch.setattr(sys, "stdout", stream())
+    gan.fit(toy_data(3), verbose=0, callbacks=[GeneratorProgbar(3, verbose=0)])
+    assert sys.stdout.getvalue() == ""
+
+
+def test_generator_progbar_logs_a_demo_run_in_a_hundred_lines(tiny_gan, capsys):
+    """`make demo`'s 10 000 generator iterations, fed to the callback directly (as `fit`
+    would, one batch end each), make 100 lines, not hundreds of KB."""
+    bar = GeneratorProgbar(10_000)
+    bar.set_model(tiny_gan())
+    bar.on_train_begin()
+    losses = {"d_loss": -1.25, "g_loss": 0.5, "gp": 0.0005, "w_estimate": 1.5}
+    for i in range(1, 10_001):
+        bar.on_train_batch_end(i, {"generator_iterations": i, **losses})
+    bar.on_train_end()
+    out = capsys.readouterr().out
+    assert reported(out) == [(i, 10_000) for i in range(100, 10_001, 100)]
+    assert out.splitlines()[0].endswith(
+        " - d_loss: -1.2500 - g_loss: 0.5000 - gp: 5.0000e-04 - w_estimate: 1.5000"
+    )
+    assert len(out.encode()) < 20_000  # 115 bytes a line
+
+
+@pytest.mark.parametrize(
+    "total, every", [(3, 1), (250, 3), (5_000, 50), (10_000, 100), (10**6, 100)]
+)
+def test_generator_progbar_writes_every_percent_at_most_100(total, every):
+    assert GeneratorProgbar(total).every == every
+
+
+def test_generator_progbar_rejects_non_positive_every():
+    with pytest.raises(kwgan.errors.ConfigError, match="every must be a positive integer"):
+        GeneratorProgbar(10, every=0)
 
 
 # -- median filter -----------------------------------------------------------------------

@@ -13,9 +13,14 @@ GAN, its data stream, its evaluations, its outputs — is the module named after
 from __future__ import annotations
 
 from kwgan.experiment import presets
+from kwgan.experiment.architectures import ArchitecturesConfig
 from kwgan.experiment.config import Config, option
+from kwgan.experiment.convergence import ConvergenceConfig
 from kwgan.experiment.images import ImageConfig
 from kwgan.experiment.language import LanguageConfig
+from kwgan.experiment.loss_meaning import LossMeaningConfig
+from kwgan.experiment.overfitting import OverfittingConfig
+from kwgan.experiment.sweeps import SweepConfig
 from kwgan.experiment.toy import ToyConfig
 
 
@@ -28,4 +33,17 @@ def run(config: Config) -> dict | None:
     return importlib.import_module(type(config).__module__).run(config)
 
 
-__all__ = ["Config", "ImageConfig", "LanguageConfig", "ToyConfig", "option", "presets", "run"]
+__all__ = [
+    "ArchitecturesConfig",
+    "Config",
+    "ConvergenceConfig",
+    "ImageConfig",
+    "LanguageConfig",
+    "LossMeaningConfig",
+    "OverfittingConfig",
+    "SweepConfig",
+    "ToyConfig",
+    "option",
+    "presets",
+    "run",
+]

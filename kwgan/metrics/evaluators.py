@@ -138,20 +138,21 @@ class ExactW1:
 
     def __init__(self, dataset: str, samples: int, seed: int):
         from kwgan.data import sample
+        from kwgan.data.toy import MIXTURES
 
         self.dataset, self.samples, self.seed = dataset, samples, seed
         self.target = sample(dataset, samples, seed=seed + self.target_offset)
+        self.mixture = dataset in MIXTURES  # has mode centres to count
 
     def __call__(self, gan: GAN, iteration: int) -> dict[str, Any]:
         from kwgan.data import centers, stddev
-        from kwgan.data.toy import MIXTURES
         from kwgan.metrics import exact_w1, mode_stats
 
         z = noise(self.seed + self.noise_offset, self.samples, gan.latent_dim)
         # All points in one batch: a small MLP on 2-D noise.
         fake = np.asarray(gan.generator.predict(z.astype("float32"), batch_size=len(z), verbose=0))
         result = {"w1": exact_w1(fake, self.target)}
-        if self.dataset in MIXTURES:
+        if self.mixture:
             stats = mode_stats(fake, centers(self.dataset), stddev(self.dataset))
             result["modes_covered"] = stats["modes_covered"]
             result["high_quality_fraction"] = stats["high_quality_fraction"]

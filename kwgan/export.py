@@ -42,6 +42,9 @@ _FORMAT = "kwgan.generator"
 _FORMAT_VERSION = 1
 _DERIVED_KEYS = ("latent_dim", "output_shape", "conditional")
 _STDERR_TAIL = 4000
+# The export subprocess imports TensorFlow and traces the generator once: seconds to a few
+# minutes. Past this it is stuck (a lock, a wedged device), not slow.
+_EXPORT_TIMEOUT_S = 900
 
 
 # Everything export_generator writes into its directory: a directory holding anything else
@@ -356,7 +359,20 @@ def _write_saved_model_in_subprocess(generator: keras.Model, directory: str) -> 
             directory,
             *_custom_object_modules(keras.saving.get_custom_objects()),
         ]
-        result = subprocess.run(command, env=_child_env(), capture_output=True, text=True)
+        try:
+            result = subprocess.run(
+                command,
+                env=_child_env(),
+                capture_output=True,
+                text=True,
+                timeout=_EXPORT_TIMEOUT_S,
+            )
+        except subprocess.TimeoutExpired as error:
+            raise ExportError(
+                f"Exporting the generator to {directory} in a KERAS_BACKEND=tensorflow "
+                f"subprocess did not finish in {_EXPORT_TIMEOUT_S} s and was stopped; rerun "
+                "the export, or export on the TensorFlow backend where it runs in-process."
+            ) from error
     if result.returncode != 0:
         raise RuntimeError(
             "Exporting the generator in a KERAS_BACKEND=tensorflow subprocess failed "

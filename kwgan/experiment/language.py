@@ -130,7 +130,7 @@ def build_gan(config: LanguageConfig, vocab_size: int) -> kwgan.GAN:
         generator_optimizer=g_opt,
         critic_optimizer=d_opt,
         schedule=objective.schedule(critic_steps),
-        gp_weight=config.gp_weight if config.objective == "wgan-gp" else None,
+        gp_weight=config.gp_weight if objective.gp_weight else None,  # penalised objectives only
     )
     return gan
 

@@ -107,7 +107,7 @@ def build_gan(config: ToyConfig) -> kwgan.GAN:
         generator_optimizer=g_opt,
         critic_optimizer=d_opt,
         schedule=objective.schedule(config.critic_steps, config.warmup),
-        gp_weight=config.gp_weight if config.objective == "wgan-gp" else None,
+        gp_weight=config.gp_weight if objective.gp_weight else None,  # penalised objectives only
     )
     return gan
 

@@ -1,0 +1,145 @@
+"""Several image runs side by side, for the figures that compare them.
+
+The WGAN paper's Figs. 3, 4 and 8 (`kwgan.experiment.loss_meaning`) and the WGAN-GP paper's
+Fig. 3 (`kwgan.experiment.convergence`) each train a handful of `ImageConfig`s on the
+digits, scored by the digits classifier every `eval_every` generator iterations, and plot
+them together. A sweep is a list of such configs, as compare_gan's studies are lists of
+configurations rather than of command lines: `SweepConfig` holds the fields every run of
+the sweep shares, a figure's config adds its own and builds the runs, and `train_all` trains
+each one in this process, through `kwgan.experiment.run`, in its own subdirectory of the
+sweep's `out`. Each run is an ordinary resumable image run: a killed sweep resumes the run
+it was in, and a rerun leaves the finished ones alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import keras
+
+from kwgan import run as kwgan_run
+from kwgan.errors import KwganError
+from kwgan.experiment.config import Config, option
+from kwgan.experiment.images import ImageConfig
+
+LOG_FILE = "log.txt"
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepConfig(Config):
+    """The fields every run of a sweep shares; a figure's config adds its own."""
+
+    dataset: str = option(
+        "digits",
+        "Dataset: the digits, which the digits classifier scores.",
+        choices=("digits",),
+    )
+    image_size: int = option(32, "Image size (pixels, square).", minimum=1)
+    steps: int = option(2000, "Generator iterations of every run.", minimum=1)
+    eval_every: int = option(
+        50, "Score 1000 samples every this many generator iterations.", minimum=1
+    )
+    batch_size: int = option(64, "Batch size.", minimum=1)
+    seed: int = option(0, "Seed of every run.")
+    out: str = option("runs/sweep", "Output directory (a rerun resumes it).", free=True)
+
+    def shared(self) -> dict[str, Any]:
+        """The `ImageConfig` fields every run of the sweep takes from it (not `out`: each
+        run has its own subdirectory)."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(SweepConfig)
+            if f.name != "out"
+        }
+
+
+def default(name: str, value: Any) -> Any:
+    """`SweepConfig`'s field `name` with another default: a figure's config redefines
+    `steps` or `out` with its paper's value and keeps the field's help and checks."""
+    field = SweepConfig.__dataclass_fields__[name]
+    return dataclasses.field(default=value, metadata=field.metadata)
+
+
+def run_sweep(
+    config: SweepConfig,
+    runs: Mapping[str, ImageConfig],
+    write_outputs: Callable[[dict[str, dict]], str],
+) -> dict[str, dict]:
+    """Trains `runs` into `config.out` (`train_all`), then `write_outputs(metrics)` writes
+    the figure and its numbers and returns what to print; returns each run's metrics.json.
+
+    `config.out` itself is a run too (`kwgan.run.Run`): its lock keeps a second sweep out,
+    and its record refuses a rerun that changes a field shaping the results. A finished
+    sweep's figure and numbers are written again, so that a free field that only reads the
+    runs (the convergence table's thresholds) applies.
+    """
+    with kwgan_run.Run(config.out, config.to_dict(), free=config.free_fields()) as run:
+        metrics = train_all(config.out, runs)
+        report = write_outputs(metrics)
+        run.complete(config.steps)
+    print(report)
+    return metrics
+
+
+def train_all(out: str, runs: Mapping[str, ImageConfig]) -> dict[str, dict]:
+    """Trains (or resumes, or leaves finished) each run, `name: config`, into `out/name`,
+    in order; returns each one's metrics.json.
+
+    Each run's printed output goes to its `log.txt`, so the sweep's own lines stay readable.
+    Keras's global state is cleared before each run, so that its layer names and random
+    state do not depend on the runs before it: a run resumed by a rerun of a killed sweep
+    ends exactly as in the uninterrupted sweep.
+    """
+    metrics = {}
+    for number, (name, config) in enumerate(runs.items(), start=1):
+        config = config.replace(out=os.path.join(out, name))
+        log = os.path.join(config.out, LOG_FILE)
+        print(f"[{number}/{len(runs)}] {name}: {described(config)} (log: {log})", flush=True)
+        metrics[name] = _train_logged(name, config, log)
+    return metrics
+
+
+def described(config: ImageConfig) -> str:
+    """The fields where `config` departs from `ImageConfig`'s defaults, less `out`."""
+    return " ".join(
+        f"{f.name}={getattr(config, f.name)}"
+        for f in dataclasses.fields(config)
+        if f.name != "out" and getattr(config, f.name) != f.default
+    )
+
+
+def _train_logged(name: str, config: ImageConfig, log: str) -> dict:
+    """`kwgan.experiment.run(config)` in a fresh Keras session, printing into `log`."""
+    from kwgan.experiment import run as run_experiment
+
+    keras.backend.clear_session()
+    os.makedirs(config.out, exist_ok=True)
+    with open(log, "a", buffering=1) as f:
+        try:
+            with contextlib.redirect_stdout(f), contextlib.redirect_stderr(f):
+                return run_experiment(config)
+        except KwganError as error:
+            raise KwganError(
+                f"the {name} run failed: {error} (see {log}); rerun to resume it."
+            ) from error
+
+
+def evaluation_series(metrics: dict, key: str) -> tuple[list[int], list[float]]:
+    """The iterations of a run's digits evaluations and the `key` measured at each."""
+    evaluations = metrics["evaluations"]
+    return [e["iteration"] for e in evaluations], [e[key] for e in evaluations]
+
+
+def training_seconds(metrics: dict) -> list[float]:
+    """The run's training seconds at each evaluation: the stopwatch's, less the time spent
+    in the evaluations before it (every run scores at the same iterations, but a DCGAN
+    iteration costs a fifth of a WGAN one, so the scoring would blur the comparison)."""
+    spent, seconds = 0.0, []
+    for e in metrics["evaluations"]:
+        seconds.append(e["seconds"] - spent)
+        spent += e["eval_seconds"]
+    return seconds

@@ -29,7 +29,7 @@ import numpy as np
 
 import kwgan
 from kwgan.experiment import images
-from kwgan.experiment.config import Config, option
+from kwgan.experiment.config import Config, checkpoint_option, option, out_option, time_limit_option
 from kwgan.io import atomic_path, write_json
 
 OBJECTIVES = ("dcgan", "wgan-gp")
@@ -73,13 +73,9 @@ class ArchitecturesConfig(Config):
     latent_dim: int = option(128, "Noise size.", minimum=1)
     reference: bool = option(True, "Also train the space's DCGAN under both objectives.", free=True)
     score_samples: int = option(1000, "Samples scored per run (10 splits).", minimum=10)
-    checkpoint_every: int = option(
-        500, "Checkpoint every this many fit steps.", free=True, minimum=1
-    )
-    max_minutes: float | None = option(
-        None, "Stop after this much wall time; rerun to continue.", free=True, minimum=0
-    )
-    out: str = option("runs/architectures", "Output directory (a rerun resumes it).", free=True)
+    checkpoint_every: int = checkpoint_option(500)
+    max_minutes: float | None = time_limit_option()
+    out: str = out_option("runs/architectures")
 
     def data(self) -> images.ImageConfig:
         """The training images' settings as an image run's, for `images.dataset`."""

@@ -59,6 +59,28 @@ def option(
     return dataclasses.field(default=default, metadata=metadata)
 
 
+def out_option(default: str) -> Any:
+    """The output directory field every experiment has (free: a run may move)."""
+    return option(default, "Output directory (a rerun resumes it).", free=True)
+
+
+def checkpoint_option(default: int) -> Any:
+    """The checkpoint interval field of every training experiment (free)."""
+    return option(
+        default, "Checkpoint every this many critic iterations (fit steps).", free=True, minimum=1
+    )
+
+
+def time_limit_option() -> Any:
+    """The wall-time budget field of every training experiment (free)."""
+    return option(
+        None,
+        "Stop after this much wall time, writing the outputs so far; rerun to continue.",
+        free=True,
+        minimum=0,
+    )
+
+
 def choices_of(field: dataclasses.Field) -> tuple[str, ...] | None:
     """The allowed values of `field`, looked up now."""
     choices = field.metadata.get("choices")

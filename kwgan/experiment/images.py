@@ -30,7 +30,7 @@ import numpy as np
 import kwgan
 from kwgan.errors import ConfigError
 from kwgan.experiment import training
-from kwgan.experiment.config import Config, option
+from kwgan.experiment.config import Config, checkpoint_option, option, out_option, time_limit_option
 from kwgan.metrics import evaluators
 
 OPTIMIZERS = ("adam", "rmsprop")
@@ -145,17 +145,10 @@ class ImageConfig(Config):
     sample_every: int = option(
         500, "Write a sample grid every this many generator iterations.", free=True, minimum=1
     )
-    checkpoint_every: int = option(
-        500, "Checkpoint every this many critic iterations (fit steps).", free=True, minimum=1
-    )
+    checkpoint_every: int = checkpoint_option(500)
     num_samples: int = option(1000, "Images in samples.npy.", minimum=1)
-    max_minutes: float | None = option(
-        None,
-        "Stop (and sample, score, save) after this much wall time; rerun to continue.",
-        free=True,
-        minimum=0,
-    )
-    out: str = option("runs/lsun", "Output directory (a rerun resumes it).", free=True)
+    max_minutes: float | None = time_limit_option()
+    out: str = out_option("runs/lsun")
     export: str | None = option(
         None, "Also export the generator as a SavedModel to this directory.", free=True
     )

@@ -32,7 +32,7 @@ import numpy as np
 import kwgan
 from kwgan.errors import ConfigError
 from kwgan.experiment import training
-from kwgan.experiment.config import Config, option
+from kwgan.experiment.config import Config, checkpoint_option, option, out_option, time_limit_option
 from kwgan.metrics import evaluators, ngrams
 
 LANGUAGE_CRITIC_STEPS = 10  # gan_language.py's CRITIC_ITERS ("5 should work fine as well")
@@ -77,16 +77,9 @@ class LanguageConfig(Config):
     seed: int = option(0, "Seed of the shuffle, weights, noise and batches.")
     eval_every: int = option(100, "Evaluate every this many generator iterations.", minimum=1)
     eval_samples: int = option(640, "Lines generated per evaluation (10 × 64).", minimum=1)
-    checkpoint_every: int = option(
-        1000, "Checkpoint every this many critic iterations (fit steps).", free=True, minimum=1
-    )
-    max_minutes: float | None = option(
-        None,
-        "Stop (and evaluate, plot, save) after this much wall time; rerun to continue.",
-        free=True,
-        minimum=0,
-    )
-    out: str = option("runs/language", "Output directory (a rerun resumes it).", free=True)
+    checkpoint_every: int = checkpoint_option(1000)
+    max_minutes: float | None = time_limit_option()
+    out: str = out_option("runs/language")
 
     def validate(self) -> None:
         # `corpus` keeps its default beside `text` (as run.json has always recorded it), so

@@ -28,7 +28,7 @@ import numpy as np
 import kwgan
 from kwgan.errors import ConfigError, DataError
 from kwgan.experiment import training
-from kwgan.experiment.config import Config, option
+from kwgan.experiment.config import Config, checkpoint_option, option, out_option, time_limit_option
 
 PANELS = ("wgan-gp", "wgan")
 EVAL_BATCH = 250
@@ -59,16 +59,9 @@ class OverfittingConfig(Config):
     beta1: float = option(0.5, "Adam β1 of wgan-gp (gan_mnist.py: 0.5).")
     eval_every: int = option(100, "Evaluate every this many generator iterations.", minimum=1)
     seed: int = option(0, "Seed of the subset, weights, noise and batches.")
-    checkpoint_every: int = option(
-        1000, "Checkpoint every this many critic iterations.", free=True, minimum=1
-    )
-    max_minutes: float | None = option(
-        None,
-        "Stop each panel after this much wall time; rerun to continue.",
-        free=True,
-        minimum=0,
-    )
-    out: str = option("runs/overfitting", "Output directory (a rerun resumes it).", free=True)
+    checkpoint_every: int = checkpoint_option(1000)
+    max_minutes: float | None = time_limit_option()
+    out: str = out_option("runs/overfitting")
 
     def validate(self) -> None:
         if not self.objective:

@@ -23,7 +23,7 @@ import keras
 
 from kwgan import run as kwgan_run
 from kwgan.errors import KwganError
-from kwgan.experiment.config import Config, option
+from kwgan.experiment.config import Config, option, out_option
 from kwgan.experiment.images import ImageConfig
 
 LOG_FILE = "log.txt"
@@ -45,7 +45,7 @@ class SweepConfig(Config):
     )
     batch_size: int = option(64, "Batch size.", minimum=1)
     seed: int = option(0, "Seed of every run.")
-    out: str = option("runs/sweep", "Output directory (a rerun resumes it).", free=True)
+    out: str = out_option("runs/sweep")
 
     def shared(self) -> dict[str, Any]:
         """The `ImageConfig` fields every run of the sweep takes from it (not `out`: each

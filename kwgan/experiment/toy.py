@@ -31,7 +31,7 @@ import numpy as np
 
 import kwgan
 from kwgan.experiment import training
-from kwgan.experiment.config import Config, option
+from kwgan.experiment.config import Config, checkpoint_option, option, out_option, time_limit_option
 from kwgan.metrics import evaluators
 
 
@@ -72,16 +72,9 @@ class ToyConfig(Config):
         500, "Evaluate exact W1 every this many generator iterations.", minimum=1
     )
     eval_samples: int = option(2000, "Points per side in the exact W1.", minimum=1)
-    checkpoint_every: int = option(
-        1000, "Checkpoint every this many critic iterations (fit steps).", free=True, minimum=1
-    )
-    max_minutes: float | None = option(
-        None,
-        "Stop (and evaluate, plot, save) after this much wall time; rerun to continue.",
-        free=True,
-        minimum=0,
-    )
-    out: str = option("runs/toy", "Output directory (a rerun resumes it).", free=True)
+    checkpoint_every: int = checkpoint_option(1000)
+    max_minutes: float | None = time_limit_option()
+    out: str = out_option("runs/toy")
     tensorboard: str | None = option(
         None,
         "Also log the losses per generator iteration and the evaluations to this TensorBoard "

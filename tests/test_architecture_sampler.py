@@ -3,10 +3,6 @@
 import collections
 import json
 import math
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -16,8 +12,8 @@ from conftest import to_numpy
 from kwgan.architectures import dcgan_critic, dcgan_generator, sampler
 from kwgan.architectures.layers import ChannelLayerNorm, activation, smooth_elu
 from kwgan.errors import ConfigError
+from scripts import ok, run_script
 
-ROOT = Path(__file__).resolve().parents[1]
 WEIGHT_LAYERS = (keras.layers.Dense, keras.layers.Conv2D, keras.layers.Conv2DTranspose)
 
 
@@ -151,7 +147,7 @@ def test_smooth_elu_values_and_saving(tmp_path):
     np.testing.assert_allclose(to_numpy(keras.models.load_model(path)(x)), to_numpy(model(x)))
 
 
-@pytest.mark.slow
+@pytest.mark.backend_neutral
 def test_harness_writes_table_5_and_skips_finished_runs(tmp_path):
     out = tmp_path / "table"
     args = [
@@ -159,10 +155,7 @@ def test_harness_writes_table_5_and_skips_finished_runs(tmp_path):
         *"--batch_size 8 --image_size 8 --width_divisor 32 --score_samples 20 --out".split(),
         str(out),
     ]
-    env = {**os.environ, "KERAS_BACKEND": keras.backend.backend(), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    command = [sys.executable, *args]
-    first = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-    assert first.returncode == 0, first.stderr[-3000:]
+    ok(run_script(*args))
 
     table = json.loads((out / "table.json").read_text())
     assert [row["min_score"] for row in table["rows"]] == [1.0 + 0.5 * i for i in range(17)]
@@ -188,12 +181,10 @@ def test_harness_writes_table_5_and_skips_finished_runs(tmp_path):
     )
     assert (out / "success.png").read_bytes()[:4] == b"\x89PNG"
 
-    again = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-    assert again.returncode == 0 and '"score"' not in again.stdout  # nothing retrained
+    again = ok(run_script(*args))
+    assert '"score"' not in again.stdout  # nothing retrained
     assert json.loads((out / "table.json").read_text()) == table
 
-    changed = subprocess.run(
-        [*command, "--batch_size", "4"], cwd=ROOT, env=env, capture_output=True, text=True
-    )
+    changed = run_script(*args, "--batch_size", "4")
     assert changed.returncode == 1 and "--batch_size 8 → 4" in changed.stderr
     assert "Traceback" not in changed.stderr

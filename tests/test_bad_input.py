@@ -3,20 +3,16 @@ naming what was wrong and what to do — on every backend."""
 
 import importlib.util
 import math
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 
 import kwgan
+from conftest import acgan_critic, conditional_generator
 from kwgan.errors import ConfigError, DataError, KwganError, NonFiniteLossError
-from test_conditional import acgan_critic, conditional_generator
+from scripts import error_line, run_script
 
-ROOT = Path(__file__).resolve().parents[1]
 HAS_TF = importlib.util.find_spec("tensorflow") is not None
 
 
@@ -135,37 +131,31 @@ def test_every_expected_error_is_a_builtin_too():
 # -- command-line scripts: one line on stderr, non-zero exit -----------------------------
 
 
-def cli(*args: str) -> str:
-    env = {**os.environ, "KERAS_BACKEND": keras.backend.backend(), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    proc = subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
-    from test_resume import error_line
-
-    return error_line(proc)
-
-
-@pytest.mark.slow
+@pytest.mark.backend_neutral
 def test_toy_cli_refuses_a_nan_penalty_weight(tmp_path):
-    line = cli("experiments/toy.py", "--gp_weight", "nan", "--out", str(tmp_path / "t"))
+    line = error_line(
+        run_script("experiments/toy.py", "--gp_weight", "nan", "--out", tmp_path / "t")
+    )
     assert line == "toy.py: error: gp_weight must be a finite number, got nan."
 
 
-@pytest.mark.slow
+@pytest.mark.backend_neutral
 def test_lsun_cli_refuses_zero_critic_steps(tmp_path):
-    line = cli(
-        *"experiments/lsun.py --dataset digits --image_size 16 --dim 4 --arch".split(),
-        *"cifar-dcgan --critic_steps 0 --out".split(),
-        str(tmp_path / "r"),
+    line = error_line(
+        run_script(
+            *"experiments/lsun.py --dataset digits --image_size 16 --dim 4 --arch".split(),
+            *"cifar-dcgan --critic_steps 0 --out".split(),
+            str(tmp_path / "r"),
+        )
     )
     assert line.startswith("lsun.py: error: ") and "critic_steps" in line
 
 
-@pytest.mark.slow
+@pytest.mark.backend_neutral
 @pytest.mark.skipif(not HAS_TF, reason="tensorflow-datasets sources need TensorFlow")
 def test_lsun_cli_without_lsun_on_disk_says_how_to_get_it(tmp_path):
-    line = cli(
-        "experiments/lsun.py", "--data_dir", str(tmp_path / "tfds"), "--out", str(tmp_path / "r")
+    line = error_line(
+        run_script("experiments/lsun.py", "--data_dir", tmp_path / "tfds", "--out", tmp_path / "r")
     )
     assert line.startswith("lsun.py: error: Image dataset 'lsun/bedroom' is not prepared")
     assert "--download" in line and str(tmp_path / "tfds") in line

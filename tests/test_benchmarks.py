@@ -1,16 +1,19 @@
-"""`benchmarks/speed.py` end to end at toy size: one kwgan row on the current backend beside
-the plain PyTorch peer, as JSON lines and a Markdown table."""
+"""`benchmarks/speed.py` end to end at toy size: a kwgan row per installed backend beside the
+plain PyTorch peer, as JSON lines and a Markdown table.
 
+speed.py runs every row in a subprocess of the row's own backend, whatever the backend it is
+started on, so these tests are `backend_neutral`: one run covers every backend."""
+
+import importlib.util
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-import keras
 import pytest
 
-SPEED = Path(__file__).resolve().parents[1] / "benchmarks" / "speed.py"
+from scripts import BACKEND, ROOT, ok, run_script
+
+SPEED = ROOT / "benchmarks" / "speed.py"
+INSTALLED = tuple(b for b in ("tensorflow", "jax", "torch") if importlib.util.find_spec(b))
 FIELDS = {
     "workload",
     "kind",
@@ -37,45 +40,43 @@ FIELDS = {
 }
 
 
-def _speed(tmp_path, *args: str) -> tuple[list[dict], Path]:
-    """Runs speed.py on the current backend; its rows (checked against --out) and table."""
-    backend = keras.backend.backend()
+def _speed(tmp_path, *args: str, backends: tuple[str, ...] = (BACKEND,)) -> tuple[list, Path]:
+    """Runs speed.py on `backends` (a subprocess per row, whatever this process's backend);
+    its rows (checked against --out) and table."""
     out, table = tmp_path / "speed.jsonl", tmp_path / "speed.md"
-    command = [sys.executable, str(SPEED), "--workloads", "toy", "--backends", backend]
-    command += ["--precisions", "float32", "--dim", "8", "--device", "cpu", *args]
-    command += [f"--out={out}", f"--markdown={table}"]
-    proc = subprocess.run(
-        command,
-        env={**os.environ, "KERAS_BACKEND": backend},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-5000:]
+    command = ["--workloads", "toy", "--backends", ",".join(backends), "--precisions", "float32"]
+    command += ["--dim", "8", "--device", "cpu", *args, f"--out={out}", f"--markdown={table}"]
+    proc = ok(run_script(SPEED, *command))
     rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     assert rows == [json.loads(line) for line in out.read_text().splitlines()]
     return rows, table
 
 
+@pytest.mark.backend_neutral  # every installed backend's row, once, beside one peer
 def test_speed_smoke(tmp_path):
-    backend = keras.backend.backend()
-    rows, table = _speed(tmp_path, "--batch_sizes=8", "--iterations=1", "--warmup=1")
-    peer, row = rows
-    assert set(peer) == set(row) == FIELDS
-    assert (peer["kind"], row["kind"], row["backend"]) == ("peer", "kwgan", backend)
-    assert not (row["error"] or row["timed_out"] or peer["error"] or peer["timed_out"])
-    assert row["it_per_s"] > 0 and peer["it_per_s"] > 0
-    assert row["peer_it_per_s"] == peer["it_per_s"]
-    assert row["ratio_vs_peer"] == pytest.approx(row["it_per_s"] / peer["it_per_s"])
-    assert row["peak_rss_bytes"] > 2**20 and row["tflop_per_s"] is None
-    assert {"d_loss", "g_loss", "gp"} <= set(row["last_logs"])
-
+    rows, table = _speed(
+        tmp_path, "--batch_sizes=8", "--iterations=1", "--warmup=1", backends=INSTALLED
+    )
+    peer, *kwgan_rows = rows
+    assert [row["backend"] for row in kwgan_rows] == list(INSTALLED)
+    assert peer["kind"] == "peer" and not (peer["error"] or peer["timed_out"])
+    assert peer["it_per_s"] > 0
     lines = table.read_text().splitlines()
     assert lines[0].startswith("# ") and "| workload | backend | precision |" in table.read_text()
-    assert any(line.startswith(f"| toy | {backend} (cpu) | float32 | 8 |") for line in lines)
     assert any(line.startswith("| toy | plain PyTorch peer (cpu) |") for line in lines)
+    for row in kwgan_rows:
+        backend = row["backend"]
+        assert set(peer) == set(row) == FIELDS
+        assert row["kind"] == "kwgan" and not (row["error"] or row["timed_out"]), backend
+        assert row["it_per_s"] > 0
+        assert row["peer_it_per_s"] == peer["it_per_s"]
+        assert row["ratio_vs_peer"] == pytest.approx(row["it_per_s"] / peer["it_per_s"])
+        assert row["peak_rss_bytes"] > 2**20 and row["tflop_per_s"] is None
+        assert {"d_loss", "g_loss", "gp"} <= set(row["last_logs"])
+        assert any(line.startswith(f"| toy | {backend} (cpu) | float32 | 8 |") for line in lines)
 
 
+@pytest.mark.backend_neutral  # the rows' arithmetic; toy.py's loop runs on every backend elsewhere
 def test_experiment_loop_is_timed_beside_the_bare_fit(tmp_path):
     """At the toy experiment's own batch (256, fp32) a row times experiments/toy.py's whole
     loop, and its ratio to the bare `fit` row of the same backend is the quotient."""
@@ -88,15 +89,12 @@ def test_experiment_loop_is_timed_beside_the_bare_fit(tmp_path):
     assert "experiments/toy.py loop" in table.read_text()
 
 
-@pytest.mark.skipif(
-    keras.backend.backend() != "tensorflow", reason="backend-independent tf.data: timed once"
-)
+@pytest.mark.backend_neutral  # tf.data, whatever the Keras backend
+@pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None, reason="times tf.data")
 def test_input_pipeline_reports_rate_and_cores_needed():
-    script = SPEED.with_name("input_pipeline.py")
-    command = [sys.executable, str(script), "--files=8", "--batches=2", "--warmup=1"]
-    command += ["--batch_size=4", "--sources=folder", "--train_it_per_s=10", "--critic_steps=5"]
-    proc = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    command = ["--files=8", "--batches=2", "--warmup=1", "--batch_size=4", "--sources=folder"]
+    command += ["--train_it_per_s=10", "--critic_steps=5"]
+    proc = ok(run_script(SPEED.with_name("input_pipeline.py"), *command, timeout=300))
     (row,) = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     assert row["source"] == "folder" and row["images_per_s"] > 0
     assert row["needed_images_per_s"] == 10 * 5 * 4

@@ -6,41 +6,9 @@ import numpy as np
 import pytest
 
 import kwgan
-from conftest import to_numpy
+from conftest import acgan_critic, conditional_generator, to_numpy
 
 LN3 = np.log(3.0)
-
-
-def conditional_generator(value=(0.0, 0.0), num_classes=3, latent_dim=2) -> keras.Model:
-    """G(z, y) = value + E[y], with E zero at the start (so G starts constant)."""
-    z = keras.Input((latent_dim,))
-    y = keras.Input((), dtype="int32")
-    const = keras.layers.Dense(
-        len(value), kernel_initializer="zeros", bias_initializer=keras.initializers.Constant(value)
-    )(z)
-    shift = keras.layers.Embedding(num_classes, len(value), embeddings_initializer="zeros")(y)
-    return keras.Model([z, y], keras.layers.Add()([const, shift]), name="generator")
-
-
-def acgan_critic(w, b=0.0, class_bias=(0.0, 0.0, 0.0), hidden=None) -> keras.Model:
-    """[D(x) = w·x + b, logits = class_bias] (constant logits) — or, with `hidden`, a small
-    trainable MLP with both heads."""
-    x = keras.Input((len(w),))
-    h = x if hidden is None else keras.layers.Dense(hidden, activation="relu")(x)
-    if hidden is None:
-        score = keras.layers.Dense(
-            1,
-            kernel_initializer=keras.initializers.Constant(np.asarray(w, "float32")[:, None]),
-            bias_initializer=keras.initializers.Constant(b),
-        )(h)
-        logits = keras.layers.Dense(
-            len(class_bias),
-            kernel_initializer="zeros",
-            bias_initializer=keras.initializers.Constant(class_bias),
-        )(h)
-    else:
-        score, logits = keras.layers.Dense(1)(h), keras.layers.Dense(len(class_bias))(h)
-    return keras.Model(x, [score, logits], name="critic")
 
 
 def labelled_critic(num_classes=3) -> keras.Model:

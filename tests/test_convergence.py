@@ -3,27 +3,14 @@ evaluation, and experiments/convergence.py's table of iterations and seconds to 
 score."""
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import keras
 import pytest
 from PIL import Image
 
 import kwgan
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def python(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "KERAS_BACKEND": keras.backend.backend(), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
-    )
+from kwgan.experiment import convergence
+from scripts import killed, ok, run_script
 
 
 def test_wgan_gp_with_rmsprop_keeps_its_learning_rate_and_losses():
@@ -50,15 +37,17 @@ def test_quality_over_time_writes_both_panels(tmp_path):
         assert image.format == "PNG" and image.width > 2 * image.height
 
 
+@pytest.mark.backend_neutral  # the flag's plumbing and the stopwatch, not the training numbers
 def test_lsun_evaluations_carry_training_seconds_under_the_chosen_optimizer(tmp_path):
     out = tmp_path / "run"
-    proc = python(
-        *"experiments/lsun.py --dataset digits --image_size 16 --arch cifar-dcgan --dim 4".split(),
-        *"--objective wgan-gp --optimizer rmsprop --steps 2 --eval_every 1 --batch_size 16".split(),
-        *"--critic_steps 1 --num_samples 20 --out".split(),
-        str(out),
+    ok(
+        run_script(
+            *"experiments/lsun.py --dataset digits --image_size 16 --arch cifar-dcgan".split(),
+            *"--dim 4 --objective wgan-gp --optimizer rmsprop --steps 2 --eval_every 1".split(),
+            *"--batch_size 16 --critic_steps 1 --num_samples 20 --out".split(),
+            str(out),
+        )
     )
-    assert proc.returncode == 0, proc.stderr[-3000:]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["config"]["optimizer"] == "rmsprop"
     first, second = metrics["evaluations"]
@@ -68,72 +57,61 @@ def test_lsun_evaluations_carry_training_seconds_under_the_chosen_optimizer(tmp_
     assert second["seconds"] <= metrics["seconds"]
 
 
-TABLE = """
-import json, sys
-sys.path.insert(0, "experiments")
-import convergence
-convergence.FLAGS(["convergence"])
-evaluations = [{"iteration": 100, "score": 1.5, "seconds": 10.0, "eval_seconds": 4.0},
-               {"iteration": 200, "score": 3.5, "seconds": 24.0, "eval_seconds": 1.0},
-               {"iteration": 300, "score": 2.5, "seconds": 35.0, "eval_seconds": 1.0}]
-metrics = {"config": {"objective": "dcgan"}, "evaluations": evaluations}
-summary = convergence.summarise(metrics, [3.0, 5.0])
-print(convergence.table({"dcgan": summary}, [3.0, 5.0]))
-print(json.dumps(summary))
-"""
-
-
+@pytest.mark.backend_neutral
 def test_convergence_reports_iterations_and_training_seconds_to_reach_each_score():
-    proc = python("-c", TABLE)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    summary = json.loads(proc.stdout.splitlines()[-1])
+    evaluations = [
+        {"iteration": 100, "score": 1.5, "seconds": 10.0, "eval_seconds": 4.0},
+        {"iteration": 200, "score": 3.5, "seconds": 24.0, "eval_seconds": 1.0},
+        {"iteration": 300, "score": 2.5, "seconds": 35.0, "eval_seconds": 1.0},
+    ]
+    metrics = {"config": {"objective": "dcgan"}, "evaluations": evaluations}
+    summary = convergence.summarise(metrics, (3.0, 5.0))
     # Training seconds: the stopwatch less the evaluations before: 10, 24 − 4, 35 − 5.
     assert summary["curve"]["seconds"] == [10.0, 20.0, 30.0]
     assert summary["reached"] == {"3.0": {"iteration": 200, "seconds": 20.0}, "5.0": None}
     assert (summary["final_score"], summary["best_score"]) == (2.5, 3.5)
     assert summary["largest_fall"] == 1.0  # from 3.5 to 2.5
     assert summary["seconds_per_generator_iteration"] == pytest.approx(0.1)
-    assert "| dcgan | 200 it / 20 s | — | 2.50 | 3.50 | 1.00 | 0.10 |" in proc.stdout
+    table = convergence.table({"dcgan": summary}, (3.0, 5.0))
+    assert "| dcgan | 200 it / 20 s | — | 2.50 | 3.50 | 1.00 | 0.10 |" in table
 
 
+@pytest.mark.backend_neutral
 def test_convergence_refuses_thresholds_that_are_not_scores(tmp_path):
-    proc = python("experiments/convergence.py", "--thresholds", "3,high", "--out", str(tmp_path))
+    proc = run_script("experiments/convergence.py", "--thresholds", "3,high", "--out", tmp_path)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert "convergence.py: error: --thresholds takes scores" in proc.stderr
+    assert "convergence.py: error: --thresholds takes floats, not 'high'" in proc.stderr
     assert not list(tmp_path.iterdir())  # refused before anything ran
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
-def test_a_killed_sweep_takes_its_running_run_with_it():
-    # A sweep killed with SIGKILL must not leave its lsun.py child training on and holding
-    # the run's lock against the rerun; `sleep` stands in for the child here.
-    parent = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import subprocess, sys, time; sys.path.insert(0, 'experiments'); import sweep; "
-            "child = subprocess.Popen(['sleep', '60'], preexec_fn=sweep._die_with_sweep()); "
-            "print(child.pid, flush=True); time.sleep(60)",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    child = int(parent.stdout.readline())
-    parent.kill()
-    parent.wait()
-    for _ in range(100):
-        if not _running(child):
-            return
-        time.sleep(0.05)
-    os.kill(child, signal.SIGKILL)
-    pytest.fail("the sweep's child outlived it")
+# Two tiny runs of a sweep, checkpointed every 2 of their 4 critic iterations.
+SWEEP = """
+import sys
+from kwgan.experiment import ImageConfig, sweeps
+tiny = dict(dataset="digits", image_size=16, arch="cifar-dcgan", dim=4, batch_size=16,
+            steps=4, eval_every=2, critic_steps=1, num_samples=20, checkpoint_every=2)
+runs = {"wgan": ImageConfig(**tiny, objective="wgan", warmup=False),
+        "dcgan": ImageConfig(**tiny, objective="dcgan")}
+sweeps.train_all(sys.argv[1], runs)
+"""
 
 
-def _running(pid: int) -> bool:
-    """Whether `pid` runs; a zombie waiting for a reaper that is not ours counts as ended."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except FileNotFoundError:
-        return False
+def test_a_killed_sweep_resumes_to_the_same_runs(tmp_path):
+    # Each run trains in the sweep's process, in a fresh Keras session: killed in the second
+    # run's 3rd critic iteration (after its checkpoint at the 2nd), the rerun leaves the first
+    # alone and resumes the second, now the first model its process builds, to the numbers
+    # of the uninterrupted sweep.
+    script = tmp_path / "sweep.py"
+    script.write_text(SWEEP)
+    ok(run_script(script, tmp_path / "whole"))
+    killed("batch", 4 + 3, str(script), tmp_path / "resumed")
+    assert json.loads((tmp_path / "resumed/wgan/run.json").read_text())["complete"]
+    assert list((tmp_path / "resumed/dcgan/checkpoints").iterdir())  # resumed, not restarted
+    ok(run_script(script, tmp_path / "resumed"))
+    assert "already holds this finished run" in (tmp_path / "resumed/wgan/log.txt").read_text()
+    for name in ("wgan", "dcgan"):
+        whole, resumed = tmp_path / "whole" / name, tmp_path / "resumed" / name
+        assert (whole / "samples.npy").read_bytes() == (resumed / "samples.npy").read_bytes()
+        a, b = (json.loads((d / "metrics.json").read_text()) for d in (whole, resumed))
+        assert a["logs"] == b["logs"], name
+        assert [e["score"] for e in a["evaluations"]] == [e["score"] for e in b["evaluations"]]

@@ -7,11 +7,11 @@ the tf.data parts skip without TensorFlow.
 import gzip
 import importlib.util
 import os
-import struct
 
 import numpy as np
 import pytest
 
+from conftest import idx_bytes, write_idx
 from kwgan.data import idx
 from kwgan.data.idx import load_idx_dataset, read_idx
 from kwgan.data.images import image_array, images
@@ -19,22 +19,6 @@ from kwgan.errors import ConfigError, DataError, DataNotFoundError
 
 HAS_TF = importlib.util.find_spec("tensorflow") is not None
 COUNT = 70
-
-
-def idx_bytes(array: np.ndarray) -> bytes:
-    return (
-        struct.pack(">BBBB", 0, 0, 0x08, array.ndim)
-        + struct.pack(f">{array.ndim}I", *array.shape)
-        + array.astype(np.uint8).tobytes()
-    )
-
-
-def write_idx(path, array: np.ndarray, gzipped: bool) -> None:
-    data = idx_bytes(array)
-    if gzipped:
-        path = path.with_name(path.name + ".gz")
-        data = gzip.compress(data)
-    path.write_bytes(data)
 
 
 @pytest.fixture

@@ -8,11 +8,6 @@ every Keras backend (KERAS_BACKEND=tensorflow, jax, torch).
 """
 
 import importlib.util
-import os
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -22,8 +17,7 @@ from sklearn.datasets import load_digits
 
 from kwgan.data import IMAGE_DATASETS, ImageBatches, image_array, images
 from kwgan.data.resize import crop_box, resize_and_crop
-
-REPO = Path(__file__).resolve().parents[1]
+from scripts import ok, run_code
 
 
 def _tfds():
@@ -373,7 +367,7 @@ def test_digits_and_folder_work_without_tensorflow(image_folder):
         backend = next((b for b in ("jax", "torch") if importlib.util.find_spec(b)), None)
     if backend is None:
         pytest.skip("needs a Keras backend other than TensorFlow")
-    script = textwrap.dedent(f"""
+    script = f"""
         import sys
         sys.modules["tensorflow"] = sys.modules["tensorflow_datasets"] = None  # unimportable
         from kwgan.data import ImageBatches, image_array, images
@@ -388,9 +382,5 @@ def test_digits_and_folder_work_without_tensorflow(image_folder):
                 raise SystemExit("expected ImportError")
             except ImportError as error:
                 assert "pip install 'kwgan[tensorflow]'" in str(error), error
-        """)
-    env = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": str(REPO)}
-    result = subprocess.run(
-        [sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+        """
+    ok(run_code(script, env={"KERAS_BACKEND": backend}))

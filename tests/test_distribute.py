@@ -24,7 +24,6 @@ the number of CPU devices (`XLA_FLAGS=--xla_force_host_platform_device_count=2`)
 """
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -34,13 +33,12 @@ import numpy as np
 import pytest
 
 import kwgan
-from conftest import free_ports
 from kwgan.errors import ConfigError
+from scripts import cpu_devices, free_ports, start, succeed
 
 BATCH, STEPS, CRITIC_STEPS = 16, 12, 3  # 4 generator iterations
 RTOL, ATOL = 1e-4, 1e-6
 DEPTH = 1  # hidden layers per network: one keeps each jit compile short
-TIMEOUT_S = 180  # each subprocess; they take ~20-40 s on a loaded 2-core machine
 
 jax_only = pytest.mark.skipif(
     keras.backend.backend() != "jax",
@@ -169,29 +167,7 @@ def _read(out: Path) -> dict:
 
 def _start(mode: str, out: Path, *args, devices: int = 1) -> subprocess.Popen:
     out.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "KERAS_BACKEND": "jax",
-        "JAX_PLATFORMS": "cpu",
-        "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}",
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-    }
-    command = [sys.executable, __file__, mode, str(out), *map(str, args)]
-    return subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-
-
-def _finish(*processes: subprocess.Popen) -> None:
-    """Waits for every process; kills them all and fails if one fails or hangs."""
-    try:
-        outputs = [p.communicate(timeout=TIMEOUT_S)[0] for p in processes]
-    except subprocess.TimeoutExpired:
-        for p in processes:
-            p.kill()
-        pytest.fail(f"a data-parallel subprocess ran over {TIMEOUT_S} s")
-    for p, output in zip(processes, outputs, strict=True):
-        assert p.returncode == 0, output[-3000:]
+    return start(__file__, mode, out, *args, env=cpu_devices(devices))
 
 
 def _assert_close(actual: list[np.ndarray], expected: list[np.ndarray]) -> None:
@@ -206,7 +182,7 @@ def _assert_close(actual: list[np.ndarray], expected: list[np.ndarray]) -> None:
 @pytest.fixture(scope="module")
 def device_runs(tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("devices")
-    _finish(_start("devices", out, devices=2))
+    succeed(_start("devices", out, devices=2))
     return _read(out)
 
 
@@ -238,7 +214,7 @@ def test_restore_onto_a_sharded_gan_with_steps_per_execution(device_runs):
 def test_two_processes_train_together(tmp_path, device_runs):
     (port,) = free_ports(1)
     outs = [tmp_path / f"process{i}" for i in range(2)]
-    _finish(*(_start("process", out, i, port) for i, out in enumerate(outs)))
+    succeed(*(_start("process", out, i, port) for i, out in enumerate(outs)))
     first, second = (_read(out) for out in outs)
     assert first["replicated"] and second["replicated"]
     for a, b in zip(first["state"], second["state"], strict=True):

@@ -29,45 +29,37 @@ import json
 import os
 import shutil
 import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
-import keras
 import numpy as np
 import pytest
 from PIL import Image
 
 import kwgan
-from conftest import free_ports
 from kwgan.errors import ConfigError
-from test_resume import error_line
+from scripts import BACKEND, cpu_devices, error_line, finish, free_ports, start, succeed
 
-ROOT = Path(__file__).resolve().parents[1]
-BACKEND = keras.backend.backend()
 HAS_TF = importlib.util.find_spec("tensorflow") is not None
 HAS_TFDS = HAS_TF and importlib.util.find_spec("tensorflow_datasets") is not None
-pytestmark = pytest.mark.slow
-
 TINY = (
     "experiments/lsun.py --dataset folder --image_size 16 --dim 4 --batch_size 16 --steps 2 "
     "--critic_steps 2 --num_samples 10 --sample_every 1 --checkpoint_every 2"
 ).split()
 ARCH = {"jax": "cifar-dcgan", "tensorflow": "dcgan-no-norm", "torch": "cifar-dcgan"}
 LOGS_RTOL, SAMPLES_ATOL = 1e-4, 1e-3
-TIMEOUT_S = 300  # each subprocess; ~20-60 s on a loaded 2-core machine
 
-TWO_CPUS = textwrap.dedent("""
-    import runpy, sys
+TWO_CPUS = """
+    import os, runpy, sys
     import tensorflow as tf
 
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     sys.argv = sys.argv[1:]
+    sys.path.insert(0, os.path.dirname(sys.argv[0]))  # as `python SCRIPT` puts it there
     runpy.run_path(sys.argv[0], run_name="__main__")
-""")
+"""
 
-READ_ONLY = textwrap.dedent("""
+READ_ONLY = """
     import os, runpy, sys
 
     out = os.path.realpath(sys.argv[1]) + os.sep
@@ -86,8 +78,9 @@ READ_ONLY = textwrap.dedent("""
                     raise PermissionError(f"a process other than the chief wrote {path}")
 
     sys.addaudithook(audit)
+    sys.path.insert(0, os.path.dirname(sys.argv[0]))  # as `python SCRIPT` puts it there
     runpy.run_path(sys.argv[0], run_name="__main__")
-""")
+"""
 
 jax_only = pytest.mark.skipif(
     BACKEND != "jax", reason="JAX's virtual CPU devices and jax.distributed processes"
@@ -100,42 +93,12 @@ data_parallel_backends = pytest.mark.skipif(
 )
 
 
-def start(
+def launch(
     *args: str, code: str | None = None, devices: int = 1, env: dict | None = None
 ) -> subprocess.Popen:
-    """`python [-c CODE] ARGS` at the repository root on this backend, with `devices` CPU
-    devices on JAX (TensorFlow's come from `TWO_CPUS`)."""
-    env = {
-        **os.environ,
-        "KERAS_BACKEND": BACKEND,
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        "JAX_PLATFORMS": "cpu",
-        "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}",
-        **(env or {}),
-    }
-    command = [sys.executable, *(["-c", code] if code else []), *args]
-    return subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-
-
-def finish(*processes: subprocess.Popen) -> list[subprocess.CompletedProcess]:
-    """Waits for every process (killing them all if one hangs)."""
-    try:
-        outputs = [p.communicate(timeout=TIMEOUT_S) for p in processes]
-    except subprocess.TimeoutExpired:
-        for p in processes:
-            p.kill()
-        pytest.fail(f"a subprocess ran over {TIMEOUT_S} s")
-    return [
-        subprocess.CompletedProcess(p.args, p.returncode, out, err)
-        for p, (out, err) in zip(processes, outputs, strict=True)
-    ]
-
-
-def ok(*processes: subprocess.Popen) -> None:
-    for proc in finish(*processes):
-        assert proc.returncode == 0, f"{proc.args}\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+    """`python [-c CODE] ARGS` started at the repository root on this backend, with `devices`
+    CPU devices on JAX (TensorFlow's come from `TWO_CPUS`)."""
+    return start(*args, code=code, env={**cpu_devices(devices), **(env or {})})
 
 
 @pytest.fixture(scope="module")
@@ -146,14 +109,6 @@ def photos(tmp_path_factory) -> Path:
     for i, image in enumerate(pixels):
         Image.fromarray(image).save(folder / f"{i:02d}.png")
     return folder
-
-
-def one_line(proc: subprocess.CompletedProcess) -> str:
-    """`error_line`, also without TensorFlow's Python INFO logs (`INFO:tensorflow:Using
-    MirroredStrategy with devices ...`), which come before the error as they come before
-    training."""
-    stderr = "\n".join(line for line in proc.stderr.splitlines() if not line.startswith("INFO:"))
-    return error_line(subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout, stderr))
 
 
 def tiny(photos: Path, out: Path, *flags: str) -> list[str]:
@@ -184,11 +139,11 @@ def one_device(tmp_path_factory, photos):
     """The one-device run, started at once and waited for by `one_device()`, so that the
     first test to use it trains beside it."""
     out = tmp_path_factory.mktemp("one_device")
-    process = start(*tiny(photos, out))
+    process = launch(*tiny(photos, out))
 
     def wait() -> Path:
         if process.returncode is None:
-            ok(process)
+            succeed(process)
         return out
 
     return wait
@@ -199,13 +154,13 @@ def one_device(tmp_path_factory, photos):
 
 @jax_only
 def test_jax_two_devices_train_like_one(one_device, tmp_path, photos):
-    ok(start(*tiny(photos, tmp_path, "--distribute"), devices=2))
+    succeed(launch(*tiny(photos, tmp_path, "--distribute"), devices=2))
     assert_trains_like_one_device(tmp_path, one_device())
 
 
 @tensorflow_only
 def test_tensorflow_two_replicas_train_like_one(one_device, tmp_path, photos):
-    ok(start(*tiny(photos, tmp_path, "--distribute"), code=TWO_CPUS))
+    succeed(launch(*tiny(photos, tmp_path, "--distribute"), code=TWO_CPUS))
     assert_trains_like_one_device(tmp_path, one_device())
 
 
@@ -216,11 +171,11 @@ def test_tensorflow_two_replicas_train_like_one(one_device, tmp_path, photos):
 def test_jax_two_processes_train_like_one_and_one_writes(one_device, tmp_path, photos):
     port = free_ports(1)[0]
     cluster = ["--distribute", "--coordinator", f"localhost:{port}", "--num_processes", "2"]
-    chief = start(*tiny(photos, tmp_path, *cluster, "--process_id", "0"))
-    other = start(
+    chief = launch(*tiny(photos, tmp_path, *cluster, "--process_id", "0"))
+    other = launch(
         str(tmp_path), *tiny(photos, tmp_path, *cluster, "--process_id", "1"), code=READ_ONLY
     )
-    ok(chief, other)
+    succeed(chief, other)
     assert_trains_like_one_device(tmp_path, one_device())
 
 
@@ -232,11 +187,11 @@ def test_tensorflow_two_workers_train_like_one_and_one_writes(one_device, tmp_pa
         config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
         return {"TF_CONFIG": json.dumps(config)}
 
-    chief = start(*tiny(photos, tmp_path, "--distribute"), env=worker(0))
-    other = start(
+    chief = launch(*tiny(photos, tmp_path, "--distribute"), env=worker(0))
+    other = launch(
         str(tmp_path), *tiny(photos, tmp_path, "--distribute"), code=READ_ONLY, env=worker(1)
     )
-    ok(chief, other)
+    succeed(chief, other)
     assert_trains_like_one_device(tmp_path, one_device())
 
 
@@ -250,11 +205,11 @@ def test_processes_that_find_different_checkpoints_stop(one_device, tmp_path, ph
     cluster = ["--distribute", "--coordinator", f"localhost:{port}", "--num_processes", "2"]
     cluster += ["--steps", "3"]
     procs = finish(
-        start(*tiny(photos, shared, *cluster, "--process_id", "0")),
-        start(*tiny(photos, unshared, *cluster, "--process_id", "1")),
+        launch(*tiny(photos, shared, *cluster, "--process_id", "0")),
+        launch(*tiny(photos, unshared, *cluster, "--process_id", "1")),
     )
     for proc in procs:
-        assert "found different checkpoints" in one_line(proc)
+        assert "found different checkpoints" in error_line(proc)
     assert [c.split(".")[0] for c in os.listdir(shared / "checkpoints")] == ["ckpt-000000004"]
 
 
@@ -327,8 +282,8 @@ def test_sequential_stream_shards_make_up_the_global_batches():
 
 @pytest.mark.skipif(BACKEND != "torch", reason="the torch backend's refusal")
 def test_torch_refuses_distribute(tmp_path, photos):
-    (proc,) = finish(start(*tiny(photos, tmp_path, "--distribute")))
-    assert "not supported on the torch backend" in one_line(proc)
+    (proc,) = finish(launch(*tiny(photos, tmp_path, "--distribute")))
+    assert "not supported on the torch backend" in error_line(proc)
     assert proc.returncode == 1 and not tmp_path.joinpath("run.json").exists()
 
 
@@ -336,9 +291,9 @@ def test_torch_refuses_distribute(tmp_path, photos):
 def test_global_batch_must_divide_among_the_devices(tmp_path, photos):
     code = TWO_CPUS if BACKEND == "tensorflow" else None
     args = tiny(photos, tmp_path, "--distribute", "--batch_size", "15")
-    (proc,) = finish(start(*args, code=code, devices=2))
-    line = one_line(proc)
-    assert "--batch_size 15" in line and "2 devices" in line
+    (proc,) = finish(launch(*args, code=code, devices=2))
+    line = error_line(proc)
+    assert "batch_size 15" in line and "2 devices" in line
     assert proc.returncode == 1 and not tmp_path.joinpath("run.json").exists()
 
 
@@ -347,8 +302,8 @@ def test_tensorflow_refuses_the_jax_process_flags(tmp_path, photos):
     args = tiny(
         photos, tmp_path, "--distribute", "--coordinator", "localhost:1", "--num_processes", "2"
     )
-    (proc,) = finish(start(*args, "--process_id", "0"))
-    assert "TF_CONFIG" in one_line(proc)
+    (proc,) = finish(launch(*args, "--process_id", "0"))
+    assert "TF_CONFIG" in error_line(proc)
 
 
 @jax_only
@@ -357,18 +312,18 @@ def test_several_processes_refuse_a_time_limit(tmp_path, photos):
     cluster = ["--distribute", "--coordinator", f"localhost:{port}", "--num_processes", "2"]
     cluster += ["--max_minutes", "5"]
     procs = finish(
-        *(start(*tiny(photos, tmp_path, *cluster, "--process_id", str(i))) for i in range(2))
+        *(launch(*tiny(photos, tmp_path, *cluster, "--process_id", str(i))) for i in range(2))
     )
     for proc in procs:
-        assert "--max_minutes would stop each process by its own clock" in one_line(proc)
+        assert "max_minutes would stop each process by its own clock" in error_line(proc)
     assert not tmp_path.joinpath("run.json").exists()
 
 
 @jax_only
 def test_process_flags_need_distribute_and_each_other(tmp_path, photos):
     without, partial = finish(
-        start(*tiny(photos, tmp_path / "without", "--num_processes", "2")),
-        start(*tiny(photos, tmp_path / "partial", "--distribute", "--num_processes", "2")),
+        launch(*tiny(photos, tmp_path / "without", "--num_processes", "2")),
+        launch(*tiny(photos, tmp_path / "partial", "--distribute", "--num_processes", "2")),
     )
-    assert "--num_processes trains over several processes: add --distribute" in one_line(without)
-    assert "go together" in one_line(partial)
+    assert "num_processes trains over several processes: add distribute" in error_line(without)
+    assert "go together" in error_line(partial)

@@ -3,8 +3,9 @@
 
 Each strategy runs in a subprocess: two logical CPUs must be configured, and a
 `MultiWorkerMirroredStrategy` created, before TensorFlow initialises. That subprocess is
-this file run as a script (`python test_distribute_tf.py mirrored|worker SAMPLES OUT`); the
-one-device reference trains in the test process itself.
+this file run as a script (`python test_distribute_tf.py mirrored|worker OUT SAMPLES...`,
+every count in one process, so TensorFlow starts once); the one-device reference trains in
+the test process itself.
 
 The toy WGAN-GP has a norm-free critic (per-sample losses, so sharding the batch changes
 nothing but the order of float sums) and SGD optimizers: Adam would divide near-zero
@@ -26,17 +27,14 @@ import numpy as np
 import pytest
 
 import kwgan
-from conftest import free_ports
+from scripts import free_ports, start, succeed
 
-ROOT = Path(__file__).resolve().parents[1]
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        keras.backend.backend() != "tensorflow",
-        reason="tf.distribute strategies exist on the TensorFlow backend only",
-    ),
-]
+pytestmark = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow",
+    reason="tf.distribute strategies exist on the TensorFlow backend only",
+)
 BATCH = 8  # with 57 or 61 samples: 8 steps, 4 generator iterations
+MIRRORED = (61, 57)  # the last global batch split 3 + 2, and 1 + none
 LOGS = ("d_loss", "g_loss", "gp", "w_estimate", "non_finite_inputs", "generator_iterations")
 TOLERANCE = {"rtol": 1e-5, "atol": 1e-6}  # float32 sums in another order, after 8 steps
 
@@ -85,34 +83,15 @@ def one_device(samples: int) -> dict[str, np.ndarray]:
     return train(samples)
 
 
-def run_script(mode: str, samples: int, out: Path, env: dict | None = None) -> subprocess.Popen:
-    """This file as a script, training on `samples` points under `mode`'s strategy into
-    `out`."""
-    env = {
-        **os.environ,
-        "KERAS_BACKEND": "tensorflow",
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-        **(env or {}),
-    }
-    return subprocess.Popen(
-        [sys.executable, __file__, mode, str(samples), str(out)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+def launch(strategy: str, out: Path, *samples: int, env: dict | None = None) -> subprocess.Popen:
+    """This file as a script, training on each of `samples` points under `strategy` into
+    `out/<samples>.npz`."""
+    return start(__file__, strategy, out, *samples, env=env)
 
 
-def finish(process: subprocess.Popen, out: Path) -> dict[str, np.ndarray]:
-    try:
-        output, _ = process.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate()
-    assert process.returncode == 0, output[-3000:]
-    with np.load(out) as result:
-        return dict(result)
+def result(out: Path, samples: int) -> dict[str, np.ndarray]:
+    with np.load(out / f"{samples}.npz") as arrays:
+        return dict(arrays)
 
 
 def assert_trains_like(result: dict, reference: dict) -> None:
@@ -126,10 +105,18 @@ def assert_trains_like(result: dict, reference: dict) -> None:
         np.testing.assert_allclose(result[name], value, **TOLERANCE, err_msg=name)
 
 
-@pytest.mark.parametrize("samples", [61, 57])
-def test_mirrored_two_replicas_train_like_one_device(tmp_path, samples):
-    out = tmp_path / "mirrored.npz"
-    assert_trains_like(finish(run_script("mirrored", samples, out), out), one_device(samples))
+@pytest.fixture(scope="module")
+def mirrored(tmp_path_factory) -> Path:
+    """Every count of `MIRRORED` trained on two replicas, by one subprocess (TensorFlow
+    starts once)."""
+    out = tmp_path_factory.mktemp("mirrored")
+    succeed(launch("mirrored", out, *MIRRORED))
+    return out
+
+
+@pytest.mark.parametrize("samples", MIRRORED)
+def test_mirrored_two_replicas_train_like_one_device(mirrored, samples):
+    assert_trains_like(result(mirrored, samples), one_device(samples))
 
 
 def test_multi_worker_mirrored_workers_agree(tmp_path):
@@ -138,19 +125,19 @@ def test_multi_worker_mirrored_workers_agree(tmp_path):
     processes = []
     for index in range(2):
         config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
-        out = tmp_path / f"worker{index}.npz"
         env = {"TF_CONFIG": json.dumps(config)}
-        processes.append((run_script("worker", 61, out, env), out))
-    first, second = (finish(process, out) for process, out in processes)
+        processes.append(launch("worker", tmp_path / f"worker{index}", 61, env=env))
+    succeed(*processes)
+    first, second = (result(tmp_path / f"worker{index}", 61) for index in range(2))
     assert first.keys() == second.keys()
     for name, value in first.items():
         np.testing.assert_array_equal(second[name], value, err_msg=name)
     assert_trains_like(first, one_device(61))
 
 
-def main(mode: str, samples: str, out: str) -> None:
-    """Trains on `samples` points under `mode`'s strategy into `out`: `mirrored` on two
-    logical CPUs, `worker` as one worker of the `TF_CONFIG` cluster."""
+def main(mode: str, out: str, *samples: str) -> None:
+    """Trains on each of `samples` points under `mode`'s strategy into `out/<samples>.npz`:
+    `mirrored` on two logical CPUs, `worker` as one worker of the `TF_CONFIG` cluster."""
     import tensorflow as tf
 
     if mode == "mirrored":
@@ -162,7 +149,9 @@ def main(mode: str, samples: str, out: str) -> None:
     else:
         strategy = tf.distribute.MultiWorkerMirroredStrategy()
     assert strategy.num_replicas_in_sync == 2
-    np.savez(out, **train(int(samples), strategy))
+    os.makedirs(out, exist_ok=True)
+    for count in samples:
+        np.savez(os.path.join(out, f"{count}.npz"), **train(int(count), strategy))
 
 
 if __name__ == "__main__":

@@ -1,18 +1,16 @@
-"""The experiment scripts end to end, at toy size, each in a subprocess on this backend.
-
-Every run is a fresh `python` with `cwd` at the repository root and the current
-`KERAS_BACKEND`, exactly as the README runs them. The image scripts' TensorFlow parts
-(tf.data pipelines, the LSUN mock, the SavedModel export) are skipped where TensorFlow
-is not installed.
+"""The experiments end to end, at toy size, on this backend: each config run in this process
+through `kwgan.experiment.run`, which is what the scripts call (`tests/test_cli.py` checks the
+flags-to-config mapping and the scripts' own start-up; `tests/test_resume.py` kills them).
+The image experiments' TensorFlow parts (tf.data pipelines, the LSUN mock, the SavedModel
+export) are skipped where TensorFlow is not installed.
 """
 
+import contextlib
 import functools
 import importlib.util
+import io
 import json
 import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import keras
@@ -22,20 +20,9 @@ from PIL import Image
 
 import kwgan
 from conftest import to_numpy
+from kwgan.experiment import ImageConfig, ToyConfig, presets
 
-ROOT = Path(__file__).resolve().parents[1]
 HAS_TF = importlib.util.find_spec("tensorflow") is not None
-pytestmark = pytest.mark.slow
-
-
-def run(*args: str, code: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    """`python ARGS` (or `python -c CODE ARGS`) at the repository root on this backend."""
-    env = {**os.environ, "KERAS_BACKEND": keras.backend.backend(), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    command = [sys.executable, *(["-c", code] if code else []), *args]
-    proc = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    if check:
-        assert proc.returncode == 0, f"{command}\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
-    return proc
 
 
 def read_json(path) -> dict:
@@ -55,11 +42,10 @@ def assert_png(path, mode=None) -> np.ndarray:
 
 def test_toy_wgan_gp(tmp_path):
     out = tmp_path / "toy"
-    run(
-        *"experiments/toy.py --dataset 8gaussians --steps 6 --eval_every 3".split(),
-        *"--eval_samples 200 --dim 16 --batch_size 32 --out".split(),
-        str(out),
+    config = ToyConfig(
+        dataset="8gaussians", steps=6, eval_every=3, eval_samples=200, dim=16, batch_size=32
     )
+    kwgan.experiment.run(config.replace(out=str(out)))
 
     samples = np.load(out / "samples.npy")
     assert samples.dtype == np.float32 and samples.shape == (200, 2)  # eval_samples points
@@ -101,12 +87,19 @@ def test_toy_wgan_gp(tmp_path):
 def test_toy_fixed_generator_wgan(tmp_path):
     """Fig. 1a: the critic trains alone, so the generator's samples are known exactly."""
     out = tmp_path / "fixed"
-    run(
-        *"experiments/toy.py --fixed_generator --objective wgan --steps 4".split(),
-        *"--critic_steps 2 --nowarmup --eval_every 2 --eval_samples 100 --dim 8".split(),
-        *"--batch_size 16 --out".split(),
-        str(out),
+    config = ToyConfig(
+        fixed_generator=True,
+        objective="wgan",
+        steps=4,
+        critic_steps=2,
+        warmup=False,
+        eval_every=2,
+        eval_samples=100,
+        dim=8,
+        batch_size=16,
+        out=str(out),
     )
+    kwgan.experiment.run(config)
 
     bank = kwgan.data.sample("8gaussians", 100_000, seed=7)  # what toy.py gives the generator
     generator = kwgan.architectures.fixed_generator(bank)
@@ -142,20 +135,24 @@ def test_toy_fixed_generator_wgan(tmp_path):
 # -- experiments/digits.py (and lsun.py's resume) -------------------------------------------
 
 
+def tiny_digits(out, **overrides) -> ImageConfig:
+    """The digits preset (`experiments/digits.py`) at test size."""
+    settings = dict(generator_dim=8, critic_dim=8, batch_size=16, num_samples=20, export=None)
+    return presets.digits(**{**settings, **overrides, "out": str(out)})
+
+
 @pytest.fixture(scope="module")
 def digits_run(tmp_path_factory):
-    """digits.py trained to --steps 1, then continued to --steps 2 (kills and resumes are
-    tests/test_resume.py's)."""
+    """The digits preset trained to 1 generator iteration, then continued to 2 (kills and
+    resumes are tests/test_resume.py's); (directory, what the second run printed, gan)."""
     out = tmp_path_factory.mktemp("digits")
-    flags = [
-        *"--generator_dim 8 --critic_dim 8 --batch_size 16 --sample_every 1".split(),
-        *"--num_samples 20 --lr 2e-4 --checkpoint_every 1 --eval_every 1 --out".split(),
-        str(out),
-    ]
-    run("experiments/digits.py", "--steps", "1", "--export=", *flags)
-    export = ["--export", str(out / "saved")] if HAS_TF else ["--export="]
-    resumed = run("experiments/digits.py", "--steps", "2", *export, *flags)
-    return out, resumed, keras.saving.load_model(out / "gan.keras")
+    config = tiny_digits(out, sample_every=1, lr=2e-4, checkpoint_every=1, eval_every=1)
+    kwgan.experiment.run(config.replace(steps=1))
+    export = str(out / "saved") if HAS_TF else None
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        kwgan.experiment.run(config.replace(steps=2, export=export))
+    return out, printed.getvalue(), keras.saving.load_model(out / "gan.keras")
 
 
 def test_digits_continues_a_finished_run(digits_run):
@@ -176,7 +173,7 @@ def test_digits_continues_a_finished_run(digits_run):
 
 def test_digits_outputs(digits_run):
     out, resumed, gan = digits_run
-    assert "2 generator iterations" in resumed.stdout
+    assert "2 generator iterations" in resumed
 
     samples = np.load(out / "samples.npy")
     assert samples.dtype == np.float32 and samples.shape == (20, 32, 32, 1)
@@ -215,12 +212,7 @@ def test_digits_other_objectives_keep_their_papers_learning_rate(tmp_path):
     """digits.py's 2e-4 is WGAN-GP's; LSGAN keeps RMSProp 1e-4, the critic's learning
     rate decays linearly to 0 over the run with --lr_decay."""
     out = tmp_path / "lsgan"
-    run(
-        *"experiments/digits.py --objective lsgan --steps 2 --lr_decay".split(),
-        *"--generator_dim 8 --critic_dim 8 --batch_size 16 --num_samples 20 --out".split(),
-        str(out),
-        "--export=",
-    )
+    kwgan.experiment.run(tiny_digits(out, objective="lsgan", steps=2, lr_decay=True))
     assert read_json(out / "metrics.json")["config"]["lr"] is None
     gan = keras.saving.load_model(out / "gan.keras")
     schedule = gan.critic_optimizer._learning_rate
@@ -243,20 +235,14 @@ def test_digits_export(digits_run):
 
 # -- experiments/lsun.py on tensorflow-datasets mock data ----------------------------------
 
-MOCKED_LSUN = textwrap.dedent(
-    """
-    import sys
+
+def run_on_mock_data(config: ImageConfig) -> None:
+    """`kwgan.experiment.run(config)` with tensorflow-datasets' mock data in place of its
+    datasets (`tfds.testing.mock_data`: random examples of each dataset's features)."""
     import tensorflow_datasets as tfds
-    from absl import app
 
-    sys.path.insert(0, "experiments")
-    import lsun
-
-    sys.argv = ["experiments/lsun.py", *sys.argv[1:]]
     with tfds.testing.mock_data(num_examples=64):
-        app.run(lsun.main)
-    """
-)
+        kwgan.experiment.run(config)
 
 
 @pytest.mark.skipif(
@@ -265,11 +251,18 @@ MOCKED_LSUN = textwrap.dedent(
 )
 def test_lsun_on_mock_data(tmp_path):
     out = tmp_path / "lsun"
-    run(
-        *"--dataset lsun/bedroom --arch dcgan --image_size 16 --dim 8 --steps 1".split(),
-        *"--batch_size 8 --num_samples 10 --sample_every 1 --out".split(),
-        str(out),
-        code=MOCKED_LSUN,
+    run_on_mock_data(
+        ImageConfig(
+            dataset="lsun/bedroom",
+            arch="dcgan",
+            image_size=16,
+            dim=8,
+            steps=1,
+            batch_size=8,
+            num_samples=10,
+            sample_every=1,
+            out=str(out),
+        )
     )
 
     samples = np.load(out / "samples.npy")
@@ -293,14 +286,21 @@ def test_lsun_on_mock_data(tmp_path):
 )
 def test_conditional_acgan_on_mock_mnist(tmp_path):
     out = tmp_path / "mnist"
-    run(
-        *"--dataset mnist --arch cifar-resnet --conditional --image_size 32 --dim 8".split(),
-        *"--steps 1 --critic_steps 1 --batch_size 8 --num_samples 10 --sample_every".split(),
-        *"1 --out".split(),
-        str(out),
-        "--export",
-        str(out / "saved"),
-        code=MOCKED_LSUN,
+    run_on_mock_data(
+        ImageConfig(
+            dataset="mnist",
+            arch="cifar-resnet",
+            conditional=True,
+            image_size=32,
+            dim=8,
+            steps=1,
+            critic_steps=1,
+            batch_size=8,
+            num_samples=10,
+            sample_every=1,
+            out=str(out),
+            export=str(out / "saved"),
+        )
     )
     metrics = read_json(out / "metrics.json")
     assert metrics["config"]["conditional"] is True and metrics["generator_iterations"] == 1
@@ -317,13 +317,8 @@ def test_conditional_digits_scores_label_accuracy(tmp_path):
     """A conditional digits run scores how often samples show their requested class, mid-run
     (1000 samples) and at the end (--num_samples of them), whatever --num_samples is."""
     out = tmp_path / "acgan"
-    run(
-        *"experiments/digits.py --arch cifar-resnet --conditional --steps 1".split(),
-        *"--eval_every 1 --generator_dim 8 --critic_dim 8 --batch_size 16".split(),
-        *"--num_samples 20 --out".split(),
-        str(out),
-        "--export=",
-    )
+    config = tiny_digits(out, arch="cifar-resnet", conditional=True, steps=1, eval_every=1)
+    kwgan.experiment.run(config)
     metrics = read_json(out / "metrics.json")
     assert metrics["config"]["conditional"] is True
     assert 0 <= metrics["evaluations"][0]["label_accuracy"] <= 1

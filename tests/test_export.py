@@ -10,9 +10,6 @@ most one.
 import importlib.util
 import json
 import os
-import subprocess
-import sys
-import textwrap
 
 import keras
 import numpy as np
@@ -23,14 +20,17 @@ from kwgan import export as kwgan_export
 from kwgan.errors import DataNotFoundError, ExportError, OutputExistsError
 from kwgan.export import METADATA_FILE, export_generator, load_metadata
 from kwgan.grid import image_grid
+from scripts import ok, run_code, run_script
 
 LATENT_DIM = 3
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 METADATA = {"objective": "wgan-gp", "architecture": "test-mlp", "generator_iterations": 7}
 
 # The CLI never uses Keras, but `import kwgan` imports it; the TF backend spares the
 # subprocess importing a second framework besides the TensorFlow it serves with.
-CLI_ENV = {**os.environ, "KERAS_BACKEND": "tensorflow"}
+CLI_ENV = {"KERAS_BACKEND": "tensorflow"}
+# Serving loads the SavedModel with TensorFlow alone, outside the repository (the scripts
+# below also make Keras and kwgan unimportable).
+SERVING_ENV = {"PYTHONPATH": None, "KERAS_BACKEND": None}
 
 requires_tf = pytest.mark.skipif(
     importlib.util.find_spec("tensorflow") is None,  # find_spec: no TF import on jax/torch
@@ -41,8 +41,7 @@ requires_tf = pytest.mark.skipif(
 # noise file. argv: model dir, result json, then (noise .npy, output .npy) pairs. Keras and
 # kwgan are made unimportable, as on a serving host without them (`import tensorflow` itself
 # pulls in bits of Keras when it is installed, so checking sys.modules would prove nothing).
-SERVE_WITH_TF_ONLY = textwrap.dedent(
-    """
+SERVE_WITH_TF_ONLY = """
     import json, sys
     sys.modules.update(keras=None, kwgan=None)
     import numpy as np
@@ -58,8 +57,7 @@ SERVE_WITH_TF_ONLY = textwrap.dedent(
             "signatures": sorted(loaded.signatures),
             "input": serving_default.structured_input_signature[1]["noise"].shape.as_list(),
         }, f)
-    """
-)
+"""
 
 
 def _generator():
@@ -86,14 +84,6 @@ def _inference(generator, noise):
     return keras.ops.convert_to_numpy(generator(noise, training=False))
 
 
-def _python(args, cwd, env=None):
-    result = subprocess.run(
-        [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result
-
-
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     """(generator, SavedModel dir): one export shared by the serving-side tests."""
@@ -109,13 +99,12 @@ def exported(tmp_path_factory):
 
 def test_tf_only_serving_matches_keras_inference(exported, tmp_path):
     generator, path = exported
-    args = ["-c", SERVE_WITH_TF_ONLY, path, str(tmp_path / "report.json")]
+    args = [path, str(tmp_path / "report.json")]
     noises = {1: _noise(1, seed=2), 17: _noise(17, seed=3)}
     for n, noise in noises.items():
         np.save(tmp_path / f"noise{n}.npy", noise)
         args += [str(tmp_path / f"noise{n}.npy"), str(tmp_path / f"out{n}.npy")]
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "KERAS_BACKEND")}
-    _python(args, cwd=tmp_path, env=env)  # cwd outside the repo: kwgan is not importable
+    ok(run_code(SERVE_WITH_TF_ONLY, *args, cwd=tmp_path, env=SERVING_ENV))
 
     report = json.loads((tmp_path / "report.json").read_text())
     assert {"serve", "serving_default"} <= set(report["signatures"])
@@ -145,25 +134,8 @@ def test_metadata_round_trip(exported):
 def test_sample_cli_writes_grid_and_samples(exported, tmp_path):
     generator, path = exported
     grid, npy = tmp_path / "grid.png", tmp_path / "samples.npy"
-    _python(
-        [
-            "-m",
-            "kwgan.sample",
-            path,
-            "--n",
-            "5",
-            "--out",
-            str(grid),
-            "--seed",
-            "4",
-            "--npy",
-            str(npy),
-            "--scale",
-            "2",
-        ],
-        cwd=REPO,
-        env=CLI_ENV,
-    )
+    flags = ["--n", "5", "--out", grid, "--seed", "4", "--npy", npy, "--scale", "2"]
+    ok(run_script("kwgan.sample", path, *flags, env=CLI_ENV))
     samples = np.load(npy)
     np.testing.assert_allclose(samples, _inference(generator, _noise(5, seed=4)), atol=1e-5)
     with Image.open(grid) as png:
@@ -174,15 +146,10 @@ def test_sample_cli_writes_grid_and_samples(exported, tmp_path):
     np.testing.assert_array_equal(pixels, expected)
 
 
+@pytest.mark.backend_neutral
 @requires_tf
 def test_sample_cli_rejects_non_kwgan_directory(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "kwgan.sample", str(tmp_path), "--out", str(tmp_path / "g.png")],
-        cwd=REPO,
-        env=CLI_ENV,
-        capture_output=True,
-        text=True,
-    )
+    result = run_script("kwgan.sample", tmp_path, "--out", tmp_path / "g.png", env=CLI_ENV)
     assert result.returncode == 1
     assert "is not a kwgan SavedModel" in result.stderr
     assert not (tmp_path / "g.png").exists()
@@ -206,6 +173,16 @@ def test_failed_export_leaves_no_destination(tmp_path):
     with pytest.raises(RuntimeError, match="boom"):
         export_generator(generator, path)
     assert os.listdir(tmp_path) == []  # neither the destination nor a temporary
+
+
+def test_a_stuck_export_subprocess_is_stopped_with_a_clear_error(tmp_path, monkeypatch):
+    """On JAX and torch the SavedModel is written by a TensorFlow subprocess; one that does
+    not finish in time is killed and named, not waited for forever."""
+    monkeypatch.setattr(kwgan_export, "_EXPORT_TIMEOUT_S", 0.01)  # less than Python's start
+    directory = tmp_path / "out"
+    with pytest.raises(ExportError, match=r"did not finish in 0\.01 s.*rerun the export"):
+        kwgan_export._write_saved_model_in_subprocess(_small_generator(), str(directory))
+    assert os.listdir(tmp_path) == []
 
 
 def test_failed_re_export_keeps_previous_export(exported, tmp_path, monkeypatch):
@@ -320,8 +297,7 @@ def test_load_metadata_rejects_other_directories(tmp_path):
 
 
 # A conditional generator serves [noise, labels]; checked the same way, TF alone.
-SERVE_CONDITIONAL_WITH_TF_ONLY = textwrap.dedent(
-    """
+SERVE_CONDITIONAL_WITH_TF_ONLY = """
     import sys
     sys.modules.update(keras=None, kwgan=None)
     import numpy as np
@@ -332,8 +308,7 @@ SERVE_CONDITIONAL_WITH_TF_ONLY = textwrap.dedent(
     for noise_file, labels_file, out_file in zip(files[::3], files[1::3], files[2::3]):
         out = loaded.serve(tf.constant(np.load(noise_file)), tf.constant(np.load(labels_file)))
         np.save(out_file, out.numpy())
-    """
-)
+"""
 
 
 def _conditional_generator():
@@ -354,37 +329,21 @@ def test_conditional_export_serves_noise_and_labels(tmp_path):
     info = load_metadata(path)
     assert info["conditional"] is True and info["num_classes"] == 3
 
-    args = ["-c", SERVE_CONDITIONAL_WITH_TF_ONLY, str(path)]
+    args = [str(path)]
     cases = {n: (_noise(n, seed=n), np.arange(n, dtype="int32") % 3) for n in (1, 17)}
     for n, (noise, labels) in cases.items():
         np.save(tmp_path / f"noise{n}.npy", noise)
         np.save(tmp_path / f"labels{n}.npy", labels)
         args += [str(tmp_path / f"{name}{n}.npy") for name in ("noise", "labels", "out")]
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "KERAS_BACKEND")}
-    _python(args, cwd=tmp_path, env=env)
+    ok(run_code(SERVE_CONDITIONAL_WITH_TF_ONLY, *args, cwd=tmp_path, env=SERVING_ENV))
     for n, (noise, labels) in cases.items():
         expected = keras.ops.convert_to_numpy(generator([noise, labels], training=False))
         np.testing.assert_allclose(np.load(tmp_path / f"out{n}.npy"), expected, atol=1e-5)
 
     # The CLI cycles through the classes, or draws the one --label asks for.
     npy = tmp_path / "samples.npy"
-    _python(
-        [
-            "-m",
-            "kwgan.sample",
-            str(path),
-            "--n",
-            "4",
-            "--out",
-            str(tmp_path / "g.png"),
-            "--label",
-            "2",
-            "--npy",
-            str(npy),
-        ],
-        cwd=REPO,
-        env=CLI_ENV,
-    )
+    flags = ["--n", "4", "--out", tmp_path / "g.png", "--label", "2", "--npy", npy]
+    ok(run_script("kwgan.sample", path, *flags, env=CLI_ENV))
     expected = keras.ops.convert_to_numpy(
         generator([_noise(4, seed=0), np.full(4, 2)], training=False)
     )

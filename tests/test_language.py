@@ -5,10 +5,6 @@ import collections
 import importlib.util
 import json
 import math
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -20,8 +16,8 @@ from kwgan.architectures.language import language_critic, language_generator, re
 from kwgan.data import text
 from kwgan.errors import DataNotFoundError
 from kwgan.metrics import ngrams
+from scripts import ok, run_script
 
-ROOT = Path(__file__).resolve().parents[1]
 HAS_TFDS = importlib.util.find_spec("tensorflow_datasets") is not None
 
 
@@ -208,23 +204,14 @@ def test_wgan_gp_trains_on_one_hot_sequences():
 # -- experiments/language.py ----------------------------------------------------------------
 
 
-def run_language(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "KERAS_BACKEND": keras.backend.backend(), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    command = [sys.executable, "experiments/language.py", *args]
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-
-
-@pytest.mark.slow
 def test_experiment_writes_samples_divergences_and_figure_and_resumes(tmp_path):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("".join(f"sentence number {i} of a tiny corpus\n" for i in range(700)))
     out = tmp_path / "run"
     flags = ["--text", str(corpus), "--dim", "4", "--batch_size", "16", "--critic_steps", "2"]
     flags += ["--eval_every", "1", "--eval_samples", "32", "--out", str(out)]
-    first = run_language(*flags, "--steps", "1")
-    assert first.returncode == 0, first.stderr[-3000:]
-    second = run_language(*flags, "--steps", "2")  # continues the finished run
-    assert second.returncode == 0, second.stderr[-3000:]
+    ok(run_script("experiments/language.py", *flags, "--steps", "1"))
+    ok(run_script("experiments/language.py", *flags, "--steps", "2"))  # continues the run
 
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["generator_iterations"] == 2
@@ -235,7 +222,12 @@ def test_experiment_writes_samples_divergences_and_figure_and_resumes(tmp_path):
     assert len(samples) == 32
     assert (out / "js.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
-    refused = run_language("--text", str(tmp_path / "missing.txt"), "--out", str(tmp_path / "x"))
+
+@pytest.mark.backend_neutral
+def test_experiment_refuses_a_missing_corpus_in_one_line(tmp_path):
+    refused = run_script(
+        "experiments/language.py", "--text", tmp_path / "missing.txt", "--out", tmp_path / "x"
+    )
     assert refused.returncode == 1
     assert refused.stderr.strip().splitlines()[-1].endswith("does not exist.")
     assert not (tmp_path / "x").exists()

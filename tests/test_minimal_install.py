@@ -3,13 +3,13 @@
 That is what a lent accelerator machine may hold (`benchmarks/device.sh`): SciPy,
 scikit-learn, matplotlib and Pillow serve the metrics, plots, sample grids and bundled data,
 never the training step, so `import kwgan` must not need them. They are hidden in a
-subprocess (`_hide.py` says how), with TensorFlow too on the other backends. JAX itself
+subprocess (`scripts.run_without`), with TensorFlow too on the other backends. JAX itself
 depends on SciPy, so on JAX SciPy stays.
 """
 
 import keras
 
-from _hide import OPTIONAL, TENSORFLOW, run_without
+from scripts import OPTIONAL, TENSORFLOW, run_without
 
 SCRIPT = """
     import keras

@@ -1,12 +1,12 @@
 """kwgan on JAX or PyTorch where TensorFlow is not installed.
 
-TensorFlow and tensorflow-datasets are hidden in a subprocess (`_hide.py` says how).
+TensorFlow and tensorflow-datasets are hidden in a subprocess (`scripts.run_without`).
 """
 
 import keras
 import pytest
 
-from _hide import TENSORFLOW, run_without
+from scripts import TENSORFLOW, run_without
 
 pytestmark = pytest.mark.skipif(
     keras.backend.backend() == "tensorflow", reason="the TensorFlow backend needs TensorFlow"

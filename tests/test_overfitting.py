@@ -9,19 +9,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from test_resume import error_line, killed, ok, run
+from scripts import error_line, killed, ok, run_script
 
 TINY = (
     "experiments/overfitting.py --dataset digits --train_size 60 --validation_size 30 "
     "--batch_size 10 --dim 4 --critic_dim 4 --critic_steps 2 --eval_every 2"
 ).split()
-pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def out(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("overfitting") / "run"
-    ok(run(*TINY, "--steps", "4", "--out", str(out)))
+    ok(run_script(*TINY, "--steps", "4", "--out", str(out)))
     return out
 
 
@@ -52,15 +51,18 @@ def test_a_killed_run_resumes_to_the_same_evaluations(out, tmp_path):
     # Killed in the second panel's 7th of 8 critic iterations, after a checkpoint at its
     # 6th; the first panel is finished, and the rerun only restores it.
     killed("batch", 8 + 7, *TINY, "--steps", "4", "--checkpoint_every", "3", "--out", str(tmp_path))
-    ok(run(*TINY, "--steps", "4", "--out", str(tmp_path)))
+    ok(run_script(*TINY, "--steps", "4", "--out", str(tmp_path)))
     for objective, panel in read(out)["panels"].items():
         resumed = read(tmp_path)["panels"][objective]
         assert resumed["evaluations"] == panel["evaluations"], objective
 
 
+@pytest.mark.backend_neutral
 def test_too_few_images_is_one_line(tmp_path):
     line = error_line(
-        run(*TINY, "--train_size", "1000", "--validation_size", "1000", "--out", str(tmp_path))
+        run_script(
+            *TINY, "--train_size", "1000", "--validation_size", "1000", "--out", str(tmp_path)
+        )
     )
     assert "error:" in line and "1797" in line and "--validation_size 1000" in line
     assert os.listdir(tmp_path) == []

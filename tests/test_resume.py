@@ -7,12 +7,9 @@ checkpoint is published, while the final outputs are written), so each instant i
 exactly rather than by chance.
 """
 
+import functools
 import json
 import os
-import signal
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import keras
@@ -21,9 +18,7 @@ import pytest
 
 import kwgan
 from kwgan.errors import DataError
-
-ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.slow
+from scripts import error_line, killed, ok, run_script, start, succeed
 
 TOY = (
     "experiments/toy.py --dataset 8gaussians --dim 16 --batch_size 32 --eval_every 4 "
@@ -31,78 +26,6 @@ TOY = (
 ).split()
 # A tiny image run: 4-wide networks on 16×16 digits.
 DIGITS = "experiments/lsun.py --dataset digits --image_size 16 --arch cifar-dcgan --dim 4".split()
-
-# Runs a script with one instant patched to SIGKILL the process: `python -c KILLER POINT N
-# SCRIPT ARGS...` dies at the N-th time POINT is reached.
-KILLER = textwrap.dedent("""
-    import os, runpy, signal, sys
-    point, n, script = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-    sys.argv = [script, *sys.argv[4:]]
-    sys.path.insert(0, os.path.dirname(script))
-    calls = [0]
-
-    def patch(owner, name):
-        original = getattr(owner, name)
-
-        def wrapper(*args, **kwargs):
-            calls[0] += 1
-            if calls[0] == n and point.endswith("-before"):
-                os.kill(os.getpid(), signal.SIGKILL)
-            result = original(*args, **kwargs)
-            if calls[0] == n:
-                os.kill(os.getpid(), signal.SIGKILL)
-            return result
-
-        setattr(owner, name, wrapper)
-
-    if point == "batch":
-        import keras
-        patch(keras.callbacks.CallbackList, "on_train_batch_end")
-    elif point == "h5-close-before":  # inside a checkpoint's HDF5 write
-        import h5py
-        patch(h5py.File, "close")
-    elif point == "publish-before":  # checkpoint complete under its temporary name
-        import kwgan.checkpoint
-        patch(kwgan.checkpoint, "_fsync_tree")
-    elif point == "outputs":  # after training, while writing the final outputs
-        import numpy
-        patch(numpy, "save")
-    elif point == "complete-before":  # every output written, run not yet marked finished
-        import kwgan.run
-        patch(kwgan.run.Run, "complete")
-    runpy.run_path(script, run_name="__main__")
-""")
-
-
-def run(*args: str, code: str | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "KERAS_BACKEND": keras.backend.backend(), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    command = [sys.executable, *(["-c", code] if code else []), *args]
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-
-
-def ok(proc: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
-    assert proc.returncode == 0, f"{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
-    return proc
-
-
-def killed(point: str, n: int, *args: str) -> None:
-    proc = run(point, str(n), *args, code=KILLER)
-    assert proc.returncode == -signal.SIGKILL, f"not killed at {point} #{n}:\n{proc.stderr[-3000:]}"
-
-
-def error_line(proc: subprocess.CompletedProcess) -> str:
-    """The one line a failed script printed, less the C++ logging of TensorFlow and XLA."""
-    assert proc.returncode != 0
-    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
-    lines = [
-        line
-        for line in proc.stderr.splitlines()
-        if line.strip()
-        and not line.startswith(("WARNING: All log messages", "I0000", "W0000"))
-        and not (len(line) > 5 and line[0] in "IWE" and line[1:5].isdigit())
-    ]
-    assert len(lines) == 1, proc.stderr[-3000:]
-    return lines[0]
 
 
 def result(out: Path) -> tuple[bytes, dict]:
@@ -119,10 +42,21 @@ def result(out: Path) -> tuple[bytes, dict]:
 
 @pytest.fixture(scope="module")
 def toy_reference(tmp_path_factory):
-    """The uninterrupted toy run, 12 generator iterations (60 fit steps)."""
+    """The uninterrupted toy run, 12 generator iterations (60 fit steps): started at once and
+    read by `toy_reference()`, so that it trains beside the first test that uses it (the
+    2-core CI machine runs the two processes side by side)."""
     out = tmp_path_factory.mktemp("reference") / "toy"
-    ok(run(*TOY, "--steps", "12", "--out", str(out)))
-    return result(out)
+    process = start(*TOY, "--steps", "12", "--out", str(out))
+
+    @functools.cache
+    def read() -> tuple[bytes, dict]:
+        succeed(process)
+        return result(out)
+
+    yield read
+    if process.poll() is None:  # no test read it
+        process.kill()
+        process.communicate()
 
 
 # Kill instants, each counted from the start of its own process: every process after the
@@ -141,10 +75,10 @@ def test_toy_killed_again_and_again_resumes_to_the_same_result(tmp_path, toy_ref
     out = tmp_path / "toy"
     for point, n in KILLS:
         killed(point, n, *TOY, "--steps", "12", "--out", str(out))
-    ok(run(*TOY, "--steps", "12", "--out", str(out)))
+    ok(run_script(*TOY, "--steps", "12", "--out", str(out)))
     samples, metrics = result(out)
-    assert samples == toy_reference[0]
-    assert metrics == toy_reference[1]  # the whole history, evaluations and curves
+    assert samples == toy_reference()[0]
+    assert metrics == toy_reference()[1]  # the whole history, evaluations and curves
     assert [e["iteration"] for e in metrics["evaluations"]] == [4, 8, 12]
     lines = (out / "evaluations.jsonl").read_text().splitlines()
     assert [json.loads(line)["iteration"] for line in lines] == [4, 8, 12]
@@ -154,42 +88,44 @@ def test_toy_killed_again_and_again_resumes_to_the_same_result(tmp_path, toy_ref
 
 def test_toy_finished_run_is_left_alone_and_continues(tmp_path, toy_reference):
     out = tmp_path / "toy"
-    ok(run(*TOY, "--steps", "8", "--out", str(out)))
+    ok(run_script(*TOY, "--steps", "8", "--out", str(out)))
 
     def written():
         return {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.name != ".kwgan.lock"}
 
     before = written()
-    proc = ok(run(*TOY, "--steps", "8", "--out", str(out)))
+    proc = ok(run_script(*TOY, "--steps", "8", "--out", str(out)))
     assert "already holds this finished run" in proc.stdout
     assert written() == before
 
-    ok(run(*TOY, "--steps", "12", "--out", str(out)))  # continues from 8
-    assert result(out) == toy_reference
+    ok(run_script(*TOY, "--steps", "12", "--out", str(out)))  # continues from 8
+    assert result(out) == toy_reference()
 
-    line = error_line(run(*TOY, "--steps", "6", "--out", str(out)))
+    line = error_line(run_script(*TOY, "--steps", "6", "--out", str(out)))
     assert "already holds 12 generator iterations" in line and "--steps" in line
 
 
+@pytest.mark.backend_neutral
 def test_toy_refuses_to_resume_with_other_flags(tmp_path):
     out = tmp_path / "toy"
     killed("batch", 30, *TOY, "--steps", "12", "--out", str(out))
-    proc = run(*TOY, "--steps", "12", "--seed", "1", "--gp_weight", "10", "--out", str(out))
+    proc = run_script(*TOY, "--steps", "12", "--seed", "1", "--gp_weight", "10", "--out", str(out))
     line = error_line(proc)
     assert "--gp_weight 0.1 → 10.0" in line and "--seed 0 → 1" in line
     assert "--steps" not in line  # may grow
     # A time budget changes no result, so it may differ.
-    ok(run(*TOY, "--steps", "12", "--max_minutes", "30", "--out", str(out)))
+    ok(run_script(*TOY, "--steps", "12", "--max_minutes", "30", "--out", str(out)))
 
 
+@pytest.mark.backend_neutral
 def test_second_run_on_one_out_is_refused(tmp_path):
     out = tmp_path / "toy"
     with kwgan.run.Run(out, {"steps": 1}):
-        line = error_line(run(*TOY, "--steps", "4", "--out", str(out)))
+        line = error_line(run_script(*TOY, "--steps", "4", "--out", str(out)))
         assert not (out / "samples.npy").exists()
     assert f"PID {os.getpid()}" in line and str(out) in line
     (out / kwgan.run.RECORD_FILE).unlink()  # this test's stand-in run recorded other flags
-    ok(run(*TOY, "--steps", "4", "--out", str(out)))  # the lock went with its holder
+    ok(run_script(*TOY, "--steps", "4", "--out", str(out)))  # the lock went with its holder
 
 
 def test_image_run_killed_resumes_to_the_same_result(tmp_path):
@@ -201,16 +137,17 @@ def test_image_run_killed_resumes_to_the_same_result(tmp_path):
         *"--checkpoint_every 5 --sample_every 8".split(),
     ]
     reference, resumed = tmp_path / "reference", tmp_path / "resumed"
-    ok(run(*args, "--out", str(reference)))
+    uninterrupted = start(*args, "--out", str(reference))  # trains beside the killed run
     killed("batch", 13, *args, "--out", str(resumed))  # in the 2nd pass, mid-interval
-    ok(run(*args, "--out", str(resumed)))
+    ok(run_script(*args, "--out", str(resumed)))
+    succeed(uninterrupted)
     assert result(resumed) == result(reference)
 
 
 def test_nan_stops_the_run_keeps_the_checkpoint_exports_nothing(tmp_path):
     out, export = tmp_path / "run", tmp_path / "export"
     args = "--batch_size 64 --steps 5 --lr 1e30".split()
-    proc = run(*DIGITS, *args, "--export", str(export), "--out", str(out))
+    proc = run_script(*DIGITS, *args, "--export", str(export), "--out", str(out))
     assert "diverged at generator iteration 1" in error_line(proc)
     assert not export.exists() and not (out / "samples.npy").exists()
     assert not (out / "checkpoints").exists()  # nothing saved from the NaN step

@@ -4,17 +4,15 @@ The exports are made once for the module, by one KERAS_BACKEND=tensorflow subpro
 single TensorFlow import, whatever this process's backend): the CLI serves with TensorFlow
 alone, so how the export was made is `test_export`'s concern, not this module's. Damaged
 copies are made per test. Library-level checks that need no TensorFlow run in-process on
-every backend; each CLI call is a subprocess, and costs a TensorFlow import, so they are few.
+every backend. Each CLI call is a KERAS_BACKEND=tensorflow subprocess, the same whatever
+this process's backend, so the CLI tests are `backend_neutral`: they run in the TensorFlow
+pass only.
 """
 
 import importlib.util
 import json
 import os
-import re
 import shutil
-import subprocess
-import sys
-import textwrap
 
 import keras
 import numpy as np
@@ -23,20 +21,18 @@ import pytest
 from kwgan.errors import ConfigError, DataNotFoundError, ExportError
 from kwgan.export import METADATA_FILE, load_metadata
 from kwgan.sample import generate
+from scripts import error_line, ok, run_code, run_script
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ENV = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "3"}
+# The CLI serves with TensorFlow alone: the TF backend spares each call a second framework.
+TENSORFLOW = {"KERAS_BACKEND": "tensorflow"}
 VARIABLES_DATA = os.path.join("variables", "variables.data-00000-of-00001")
 VARIABLES_INDEX = os.path.join("variables", "variables.index")
-# TensorFlow's C++ logging ignores TF_CPP_MIN_LOG_LEVEL for a few start-up lines.
-TF_LOG_LINE = re.compile(r"^([IWEF]\d{4} \d\d:\d\d:\d\d|WARNING: All log messages before absl)")
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("tensorflow") is None, reason="export needs TensorFlow"
 )
 
-EXPORT_BOTH = textwrap.dedent(
-    """
+EXPORT_BOTH = """
     import sys
     import keras
     from kwgan.export import export_generator
@@ -47,8 +43,7 @@ EXPORT_BOTH = textwrap.dedent(
     images = keras.layers.Reshape((4, 4, 1))(keras.layers.Dense(16, activation="tanh")(noise))
     export_generator(keras.Model(noise, images), images_dir)
     export_generator(keras.Model(noise, keras.layers.Dense(2)(noise)), points_dir)
-    """
-)
+"""
 
 
 @pytest.fixture(scope="module")
@@ -56,14 +51,7 @@ def exports(tmp_path_factory):
     """(image export, 2-D points export), written once for the module."""
     root = tmp_path_factory.mktemp("exports")
     paths = str(root / "images"), str(root / "points")
-    result = subprocess.run(
-        [sys.executable, "-c", EXPORT_BOTH, *paths],
-        cwd=REPO,
-        env=ENV,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    ok(run_code(EXPORT_BOTH, *paths, env=TENSORFLOW))
     return paths
 
 
@@ -73,27 +61,16 @@ def images(exports, tmp_path):
     return shutil.copytree(exports[0], tmp_path / "model")
 
 
-def python(*args):
-    """Runs Python; returns (exit code, stderr lines other than TensorFlow's logging)."""
-    result = subprocess.run(
-        [sys.executable, *map(str, args)], cwd=REPO, env=ENV, capture_output=True, text=True
-    )
-    lines = [
-        line for line in result.stderr.splitlines() if line.strip() and not TF_LOG_LINE.match(line)
-    ]
-    return result.returncode, lines
-
-
 def sample(*args):
-    return python("-m", "kwgan.sample", *args)
+    """`python -m kwgan.sample ARGS`, finished."""
+    return run_script("kwgan.sample", *args, env=TENSORFLOW)
 
 
-def assert_one_line_error(code, lines, *words):
-    assert code != 0
-    assert len(lines) == 1 and "Traceback" not in lines[0], lines
-    assert "error:" in lines[0]
+def assert_one_line_error(proc, *words):
+    line = error_line(proc)
+    assert "error:" in line
     for word in words:
-        assert word in lines[0], (word, lines[0])
+        assert word in line, (word, line)
 
 
 def snapshot(root):
@@ -185,6 +162,7 @@ def test_label_out_of_range_is_refused_before_loading(images):
         generate(images, 2, label=3)
 
 
+@pytest.mark.backend_neutral
 @pytest.mark.parametrize(
     "how, words",
     [
@@ -195,17 +173,19 @@ def test_label_out_of_range_is_refused_before_loading(images):
 )
 def test_cli_reports_a_damaged_export_in_one_line(images, tmp_path, how, words):
     damage(images, how)
-    code, lines = sample(images, "--n", 2, "--npy", tmp_path / "x.npy")
-    assert_one_line_error(code, lines, str(images), *words)
+    proc = sample(images, "--n", 2, "--npy", tmp_path / "x.npy")
+    assert_one_line_error(proc, str(images), *words)
     assert not (tmp_path / "x.npy").exists()
 
 
+@pytest.mark.backend_neutral
 def test_cli_reports_a_missing_export_in_one_line(tmp_path):
-    code, lines = sample(tmp_path / "nowhere", "--out", tmp_path / "g.png")
-    assert_one_line_error(code, lines, str(tmp_path / "nowhere"), "does not exist")
+    proc = sample(tmp_path / "nowhere", "--out", tmp_path / "g.png")
+    assert_one_line_error(proc, str(tmp_path / "nowhere"), "does not exist")
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.backend_neutral
 @pytest.mark.parametrize("flag", ["--out", "--npy"])
 def test_cli_never_replaces_an_existing_directory(exports, tmp_path, flag):
     photos = tmp_path / "photos"
@@ -213,29 +193,31 @@ def test_cli_never_replaces_an_existing_directory(exports, tmp_path, flag):
     (photos / "cat.jpg").write_bytes(b"\xff\xd8 a cat")
     (photos / "album" / "dog.jpg").write_bytes(b"\xff\xd8 a dog")
     before = snapshot(photos)
-    code, lines = sample(exports[0], "--n", 2, flag, photos)
-    assert_one_line_error(code, lines, str(photos), "existing directory")
+    proc = sample(exports[0], "--n", 2, flag, photos)
+    assert_one_line_error(proc, str(photos), "existing directory")
     assert snapshot(photos) == before
     assert os.listdir(tmp_path) == ["photos"]
 
 
+@pytest.mark.backend_neutral
 def test_points_generator_has_no_grid_but_writes_npy(exports, tmp_path):
-    code, lines = sample(exports[1], "--n", 5, "--out", tmp_path / "grid.png")
-    assert_one_line_error(code, lines, "points of shape (2,)", "not images", "--npy")
+    proc = sample(exports[1], "--n", 5, "--out", tmp_path / "grid.png")
+    assert_one_line_error(proc, "points of shape (2,)", "not images", "--npy")
     assert os.listdir(tmp_path) == []
-    code, lines = sample(exports[1], "--n", 5, "--npy", tmp_path / "points.npy")
-    assert code == 0, lines
+    ok(sample(exports[1], "--n", 5, "--npy", tmp_path / "points.npy"))
     points = np.load(tmp_path / "points.npy")
     assert points.shape == (5, 2) and points.dtype == np.float32
 
 
+@pytest.mark.backend_neutral
 def test_grid_too_large_to_open_is_refused_before_generating(exports, tmp_path):
     # 10⁶ samples would take long to draw: failing fast shows the check comes first.
-    code, lines = sample(exports[0], "--n", 10**6, "--out", tmp_path / "grid.png")
-    assert_one_line_error(code, lines, "pixels", "MAX_IMAGE_PIXELS", "--scale", "--npy")
+    proc = sample(exports[0], "--n", 10**6, "--out", tmp_path / "grid.png")
+    assert_one_line_error(proc, "pixels", "MAX_IMAGE_PIXELS", "--scale", "--npy")
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.backend_neutral
 @pytest.mark.parametrize(
     "args, words",
     [
@@ -247,14 +229,13 @@ def test_grid_too_large_to_open_is_refused_before_generating(exports, tmp_path):
 )
 def test_cli_rejects_bad_flags_in_one_line(exports, tmp_path, args, words):
     args = [str(tmp_path / a) if a.endswith((".npy", ".png")) else a for a in args]
-    code, lines = sample(exports[0], *args)
-    assert_one_line_error(code, lines, *words)
+    proc = sample(exports[0], *args)
+    assert_one_line_error(proc, *words)
     assert os.listdir(tmp_path) == []
 
 
 # The CLI where TensorFlow is not installed: find_spec is how kwgan asks.
-WITHOUT_TENSORFLOW = textwrap.dedent(
-    """
+WITHOUT_TENSORFLOW = """
     import sys
     import kwgan.export
     from kwgan import sample
@@ -262,11 +243,11 @@ WITHOUT_TENSORFLOW = textwrap.dedent(
     kwgan.export.find_spec = lambda name: None
     sys.argv = ["kwgan.sample", *sys.argv[1:]]
     sample.main()
-    """
-)
+"""
 
 
+@pytest.mark.backend_neutral
 def test_cli_without_tensorflow_says_how_to_install_it(exports, tmp_path):
-    code, lines = python("-c", WITHOUT_TENSORFLOW, exports[0], "--npy", tmp_path / "x.npy")
-    assert_one_line_error(code, lines, "needs TensorFlow", "pip install")
+    proc = run_code(WITHOUT_TENSORFLOW, exports[0], "--npy", tmp_path / "x.npy", env=TENSORFLOW)
+    assert_one_line_error(proc, "needs TensorFlow", "pip install")
     assert os.listdir(tmp_path) == []

@@ -56,22 +56,18 @@ def run(main: Callable[[list[str]], None]) -> None:
     app.run(guarded, flags_parser=_parse_flags)
 
 
-def main(preset: Preset, runner: Callable[[Any], Any] | None = None) -> None:
-    """The whole of an experiment script: flags from `preset`'s config, then `runner`
-    (default `kwgan.experiment.run`) on the config they describe."""
+def main(preset: Preset) -> None:
+    """The whole of an experiment script: flags from `preset`'s config, then
+    `kwgan.experiment.run` on the config they describe."""
     defaults = preset()
     define_flags(type(defaults), defaults)
 
     def main_(argv: list[str]) -> None:
         if len(argv) > 1:
             raise ConfigError(f"Unexpected argument {argv[1]!r}: every setting is a --flag.")
-        config = config_from_flags(preset, type(defaults))
-        if runner is None:
-            from kwgan.experiment import run as run_experiment
+        from kwgan.experiment import run as run_experiment
 
-            run_experiment(config)
-        else:
-            runner(config)
+        run_experiment(config_from_flags(preset, type(defaults)))
 
     run(main_)
 

@@ -122,7 +122,8 @@ def restore(directory: str | os.PathLike, gan: keras.Model, callbacks: Mapping =
 
 
 class Checkpoint(keras.callbacks.Callback):
-    """Saves a checkpoint every `every` fit steps and when training ends.
+    """Saves a checkpoint every `every` fit steps and when training ends (at the step that
+    stops training, only then: after every other callback's `on_train_end`).
 
     Args:
         directory: where checkpoints go (only the newest is kept).
@@ -144,7 +145,13 @@ class Checkpoint(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self._step += 1
-        if self._step % self.every == 0:
+        # At the step that stops `fit` (the target reached, the time spent) the save waits
+        # for `on_train_end`, after every other callback's end of training (the last
+        # evaluation, the stopwatch's total): a checkpoint taken here would hold the final
+        # weights without them, and a run killed just after it would resume with nothing
+        # left to train and those results missing. (`_model`: on JAX the `model` property
+        # syncs the whole training state.)
+        if self._step % self.every == 0 and not self._model.stop_training:
             save(self.directory, self.model, self.callbacks)
 
     def on_train_end(self, logs=None):

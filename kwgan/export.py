@@ -96,6 +96,14 @@ def _only_holds(directory: str, allowed: Callable[[str], bool]) -> bool:
     )
 
 
+def check_export_path(path: str | os.PathLike) -> None:
+    """Raises `OutputExistsError` if `export_generator` would refuse `path`: anything there
+    but a previous kwgan export (`is_export_directory`), a user's file included, since an
+    export is a directory and replacing the file would delete it. Public so that a training
+    script checks its `--export` before it trains."""
+    check_output(path, replaceable=is_export_directory, overwrite=False)
+
+
 def export_generator(
     generator: keras.Model,
     path: str | os.PathLike,
@@ -112,8 +120,9 @@ def export_generator(
     defaults to the backend the generator lives on, and `latent_dim`/`output_shape` always
     come from the model. The export is atomic: if anything fails, `path` is left as it was.
     An existing directory at `path` is replaced only if it is a previous kwgan export
-    (`is_export_directory`); any other raises `OutputExistsError` before the export starts,
-    so a mistyped path cannot wipe an unrelated directory. Returns `path` as a string.
+    (`is_export_directory`); anything else there, a file included, raises
+    `OutputExistsError` before the export starts (`check_export_path`), so a mistyped path
+    cannot wipe an unrelated directory or file. Returns `path` as a string.
     """
     latent_dim, output_shape, conditional = _check_generator(generator)
     info = _metadata(latent_dim, output_shape, conditional, keras.backend.backend(), metadata)
@@ -129,9 +138,9 @@ def export_generator(
     path = os.fspath(path)
     # atomic_path checks this too, but only after the TensorFlow check; a wrong path is the
     # more basic mistake, so it is reported first.
-    check_output(path, replaceable=is_export_directory)
+    check_export_path(path)
     require_tensorflow()
-    with atomic_path(path, replaceable=is_export_directory) as tmp:
+    with atomic_path(path, replaceable=is_export_directory, overwrite=False) as tmp:
         if keras.backend.backend() == "tensorflow":
             _write_saved_model(generator, tmp)
         else:

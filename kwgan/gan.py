@@ -149,7 +149,9 @@ class GAN(GANTrainer, keras.Model):
             terminate_on_nan: `fit` stops at the first NaN or infinite loss with a
                 `kwgan.errors.NonFiniteLossError` (`kwgan.callbacks.TerminateOnNonFinite`),
                 so a diverged run never trains on, checkpoints or exports NaN weights. It
-                reads each step's losses on the host (one device sync per step).
+                reads each step's losses on the host (one device sync per step). A batch
+                with NaN or infinite values (or labels outside the classes) raises
+                `DataError` either way, and its step changes nothing in the model.
             fuse_critic_calls: score the real and the fake batch in one critic call on
                 their concatenation (`None`: whenever the critic has no non-trainable
                 variables, i.e. no batch statistics; `False`: always two calls). The same

@@ -8,7 +8,9 @@ any backend, and the CLI without Keras.
 
 A grid is only useful if it can be opened again, so one over Pillow's decompression-bomb
 guard (`PIL.Image.MAX_IMAGE_PIXELS`, beyond which `Image.open` refuses a file) is refused
-before it is drawn; `check_grid` lets a caller find that out before generating the samples.
+before it is drawn, and so is a file name whose suffix names no image format (`FORMATS`):
+`grid.jpg` is written as a JPEG, never as PNG bytes under a name that says otherwise.
+`check_grid` lets a caller find all that out before generating the samples.
 """
 
 from __future__ import annotations
@@ -23,6 +25,22 @@ from kwgan.errors import ConfigError
 from kwgan.io import atomic_path
 
 _PADDING = 1
+
+# The formats a grid is written in, by file suffix: the common ones Pillow writes from grey
+# and RGB images alike (WebP only where Pillow was built with it).
+FORMATS = {
+    ".png": "PNG",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".webp": "WEBP",
+    ".bmp": "BMP",
+    ".gif": "GIF",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+}
+# Lossy formats at their best: a grid's blocks of nearest-neighbour pixels are what the
+# generator drew, not a photograph.
+_SAVE_OPTIONS = {"JPEG": {"quality": 95}, "WEBP": {"lossless": True}}
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
@@ -44,19 +62,46 @@ def _grid_shape(n: int, nrow: int | None) -> tuple[int, int]:
     return math.ceil(n / columns), columns
 
 
+def grid_format(path: str | os.PathLike) -> str:
+    """The Pillow format `save_grid` writes at `path`, named by its suffix (`FORMATS`,
+    case-insensitive); a `ConfigError` for a suffix that names none this Pillow writes."""
+    # Imported here, not at the top: kwgan trains without Pillow (accelerator machines).
+    from PIL import Image
+
+    Image.init()  # registers every plugin's writer, so Image.SAVE is complete
+    suffix = os.path.splitext(os.fspath(path))[1]
+    writable = {s: f for s, f in FORMATS.items() if f in Image.SAVE}
+    if suffix.lower() not in writable:
+        raise ConfigError(
+            f"Cannot write a grid image to {os.fspath(path)!r}: its suffix "
+            f"{suffix or '(none)'!r} names no image format kwgan writes; end the name with "
+            f"one of {', '.join(writable)}."
+        )
+    return writable[suffix.lower()]
+
+
 def check_grid(
-    n: int, image_shape: Sequence[int | None], nrow: int | None = None, scale: int = 1
+    n: int,
+    image_shape: Sequence[int | None],
+    nrow: int | None = None,
+    scale: int = 1,
+    *,
+    path: str | os.PathLike | None = None,
 ) -> None:
-    """Raises `ConfigError` if `save_grid` would refuse `n` images of `image_shape` (H, W, C).
+    """Raises `ConfigError` if `save_grid` would refuse `n` images of `image_shape` (H, W, C)
+    (at `path`, where given).
 
     Cheap, so the sample CLI calls it with the exported shape before generating anything:
-    samples that are not images, a non-positive `n`, `nrow` or `scale`, and a PNG over
-    `PIL.Image.MAX_IMAGE_PIXELS`. Unknown (None) height or width skip the size check, which
-    `save_grid` repeats on the real images.
+    samples that are not images, a non-positive `n`, `nrow` or `scale`, a grid over
+    `PIL.Image.MAX_IMAGE_PIXELS`, and a `path` whose suffix names no format (`grid_format`).
+    Unknown (None) height or width skip the size check, which `save_grid` repeats on the
+    real images.
     """
     # Imported here, not at the top: kwgan trains without Pillow (accelerator machines).
     from PIL import Image
 
+    if path is not None:
+        grid_format(path)
     _check_image_shape(image_shape)
     if n <= 0:
         raise ConfigError(f"A grid needs at least one image, got {n}.")
@@ -129,21 +174,27 @@ def save_grid(
     path: str | os.PathLike,
     nrow: int | None = None,
     scale: int = 1,
+    *,
+    overwrite: bool = True,
 ) -> None:
-    """Writes `image_grid(images, nrow)` as a PNG, atomically.
+    """Writes `image_grid(images, nrow)` atomically, in the format `path`'s suffix names
+    (`grid_format`: PNG for `.png`, JPEG for `.jpg`, ...).
 
     `scale` upsamples by an integer factor with nearest-neighbour interpolation: 8×8 or
     32×32 digits are unreadable at native size, and nearest keeps each generated pixel a
-    crisp block instead of blurring what the generator actually produced.
+    crisp block instead of blurring what the generator actually produced. `overwrite=False`
+    refuses a file already at `path` (`kwgan.io.atomic_path`); a directory is never replaced.
     """
     # Imported here, not at the top: kwgan trains without Pillow (accelerator machines).
     from PIL import Image
 
     images = np.asarray(images)
-    check_grid(len(images), images.shape[1:], nrow, scale)
+    check_grid(len(images), images.shape[1:], nrow, scale, path=path)
+    image_format = grid_format(path)
     grid = image_grid(images, nrow)
     image = Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid)
     if scale > 1:
         image = image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST)
-    with atomic_path(path, suffix=".png") as tmp:
-        image.save(tmp, format="PNG")
+    suffix = os.path.splitext(os.fspath(path))[1]
+    with atomic_path(path, suffix=suffix, overwrite=overwrite) as tmp:
+        image.save(tmp, format=image_format, **_SAVE_OPTIONS.get(image_format, {}))

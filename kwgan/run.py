@@ -3,11 +3,20 @@
 `Run` is what `experiments/*.py` open before they train (mimicry's trainer does the same
 with its log directory, `torch_mimicry/training/trainer.py`):
 
+* its own directory: an existing one is a kwgan run directory only if it holds `run.json`,
+  and one that holds anything else of the user's (their own `metrics.json`, a folder of
+  photos) is refused before anything is written into it, since the run would overwrite
+  and mix into what it did not write. A new or empty directory is taken, and so is one
+  holding only what a run leaves before its record exists (the lock; a sweep's `log.txt`);
 * a lock (`.kwgan.lock`, held with `flock`, so a killed run never leaves it stuck): a second
   run on the same directory is refused, naming the first one's PID;
-* `run.json`: every flag of the run. Rerunning into the directory resumes it only with the
-  same flags (the target iteration count may grow, and flags that change no result, such as
-  a time budget, may differ); any other difference is refused in one line naming the flags;
+* `run.json`: every flag of the run. Once the run has trained something a rerun would go on
+  from (a checkpoint, or a finished invocation), rerunning into the directory resumes it
+  only with the same flags (the target iteration count may grow, and flags that change no
+  result, such as a time budget, may differ); any other difference is refused in one line
+  naming the flags. A run that stopped before its first checkpoint (flags that fail while
+  the GAN is built, a kill in the first interval) binds nothing: the next one starts
+  afresh with its own flags, as it would have to anyway;
 * whether the run finished: `run.json` says so only after every final output is written,
   so a run killed while writing them resumes and writes them again.
 
@@ -33,11 +42,14 @@ from kwgan import checkpoint
 from kwgan.callbacks.guards import StopAtGeneratorIteration
 from kwgan.callbacks.progress import GeneratorProgbar
 from kwgan.distribute import agree, chief_only
-from kwgan.errors import ResumeError, RunLockedError
-from kwgan.io import write_json
+from kwgan.errors import OutputExistsError, ResumeError, RunLockedError
+from kwgan.io import check_directory, write_json
 
 RECORD_FILE = "run.json"
 LOCK_FILE = ".kwgan.lock"
+# A run's printed output, which a sweep keeps in the run's directory from before the run
+# opens it (`kwgan.experiment.sweeps`).
+LOG_FILE = "log.txt"
 
 
 class Run:
@@ -50,6 +62,9 @@ class Run:
         free: flags that may differ between invocations (they change no result).
         target_may_grow: whether a larger target continues the run; not where the target
             shapes the training itself (a learning rate decaying to 0 at `--steps`).
+        data: what the run reads, by role (`{"train": kwgan.data.describe(...)}`): recorded
+            in `run.json`, and a resume whose data has another `digest` is refused, naming
+            both sources (a free `--data_dir` may move the data, not swap it).
     """
 
     def __init__(
@@ -59,6 +74,7 @@ class Run:
         target: str = "steps",
         free: Iterable[str] = (),
         target_may_grow: bool = True,
+        data: Mapping[str, Mapping[str, Any]] | None = None,
     ):
         self.directory = os.fspath(directory)
         self.config = dict(config)
@@ -66,15 +82,21 @@ class Run:
         self.free = frozenset(free) | ({target} if target_may_grow else set())
         self._lock = None
         self.record: dict | None = None
+        self.data = None if data is None else {k: dict(v) for k, v in data.items()}
 
     def __enter__(self) -> Run:
         if os.path.exists(self.directory) and not os.path.isdir(self.directory):
             raise ResumeError(f"Output path {self.directory} exists and is not a directory.")
+        check_directory(self.directory, "out")
+        self._check_owned()
         self._acquire()
         try:
             self.record = self._read_record()
+            if self.record is not None and not self._binds(self.record):
+                self.record = None  # it trained nothing: a new run starts, with its flags
             if self.record is not None:
                 self._check_config(self.record["config"])
+                self._check_data(self.record.get("data") or {})
             if not self.already_complete():
                 self._write_record({"complete": False, **self._done()})
         except BaseException:
@@ -110,7 +132,8 @@ class Run:
 
     @chief_only
     def _write_record(self, state: dict) -> None:
-        write_json(self._path(RECORD_FILE), {"config": self.config, **state})
+        data = {"data": self.data} if self.data is not None else {}
+        write_json(self._path(RECORD_FILE), {"config": self.config, **data, **state})
 
     def _done(self) -> dict:
         """What a previous invocation finished, kept until this one finishes too."""
@@ -137,6 +160,35 @@ class Run:
             )
         return record
 
+    def _check_owned(self) -> None:
+        """Refuses an existing directory that is not a kwgan run's (no record) and holds
+        something a run did not leave there; before the lock file is created in it."""
+        if not os.path.isdir(self.directory) or os.path.exists(self._path(RECORD_FILE)):
+            return
+        own = (LOCK_FILE, LOG_FILE)
+        hidden_record = f".{RECORD_FILE}."  # write_json's temporary, if a kill left one
+        others = sorted(
+            name
+            for name in os.listdir(self.directory)
+            if name not in own and not name.startswith(hidden_record)
+        )
+        if others:
+            more = f" and {len(others) - 1} more" if len(others) > 1 else ""
+            raise OutputExistsError(
+                f"{self.directory} holds {others[0]!r}{more} but no {RECORD_FILE}, so it is "
+                "not a kwgan run directory; refusing to write into it (kwgan never "
+                "overwrites what it did not write). Choose a new or empty --out, or move "
+                "its contents away."
+            )
+
+    def _binds(self, record: Mapping[str, Any]) -> bool:
+        """Whether a previous invocation trained something a rerun would continue, so that
+        its flags bind this one: it finished (the record keeps its generator iterations
+        until this one finishes too), or it left a checkpoint."""
+        if record.get("complete") or "generator_iterations" in record:
+            return True
+        return checkpoint.latest_fit_steps(self._path(CHECKPOINTS)) is not None
+
     def _check_config(self, previous: Mapping[str, Any]) -> None:
         keys = sorted((set(previous) | set(self.config)) - self.free)
         differing = [k for k in keys if previous.get(k) != self.config.get(k)]
@@ -151,6 +203,18 @@ class Run:
             )
         if self.previous.get("complete"):
             self.check_target(self.previous["generator_iterations"])
+
+    def _check_data(self, previous: Mapping[str, Mapping[str, Any]]) -> None:
+        """Refuses a resume that reads other data than the run was trained on."""
+        for role in sorted(set(previous) & set(self.data or {})):
+            old, new = previous[role], self.data[role]
+            if old.get("digest") != new.get("digest"):
+                raise ResumeError(
+                    f"{self.directory} was trained on other {role} data ({_data(old)} → "
+                    f"{_data(new)}); resuming would train one run on two datasets. Pass the "
+                    f"data it was trained on (the 'data' in {RECORD_FILE}), or choose another "
+                    "--out."
+                )
 
     def check_target(self, done: int) -> None:
         """Refuses a target below the `done` generator iterations already trained."""
@@ -187,6 +251,12 @@ class Run:
             fcntl.flock(self._lock, fcntl.LOCK_UN)
             os.close(self._lock)
             self._lock = None
+
+
+def _data(description: Mapping[str, Any]) -> str:
+    """A data description's source and size, as a resume error names them."""
+    d = description
+    return f"{d.get('source')}: {d.get('files')} files, {d.get('bytes')} bytes"
 
 
 CHECKPOINTS = "checkpoints"

@@ -2,10 +2,15 @@
 
     python -m kwgan.sample saved_models/digits --n 64 --out grid.png [--seed 0] [--npy x.npy]
 
-At least one of `--out` (a PNG grid) and `--npy` (the float32 samples) is needed; a generator
+At least one of `--out` (an image grid, in the format its suffix names: `.png`, `.jpg`,
+`.webp`, ...; `kwgan.grid.FORMATS`) and `--npy` (the float32 samples) is needed; a generator
 of points rather than images (the toy problems) can only be written with `--npy`. A
 conditional generator's grid has one column per class (labels cycle 0, 1, …), or shows one
 class with `--label K`.
+
+Nothing the user had is replaced unasked: a file already at `--out` or `--npy` is refused
+unless `--overwrite` is given, since kwgan cannot tell a grid it wrote from a picture or
+notes of the user's under the same name; a directory there is never replaced.
 
 This is the serving side of `kwgan.export`: the model is loaded with plain
 `tf.saved_model.load` and called through its `serve` signature, never through Keras, so it
@@ -14,8 +19,9 @@ NumPy's seeded generator, so the same `--seed` gives the same samples on any mac
 independent of TensorFlow's RNG.
 
 Everything that can be checked from the export's `kwgan.json` and the flags (a damaged
-export, a bad label, a grid too large to open, an output path that is a directory) is
-checked before TensorFlow loads the model, and reported as one line on stderr.
+export, a bad label, a grid too large to open, a suffix that names no image format, an
+output path that exists) is checked before TensorFlow loads the model, and reported as one
+line on stderr.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import numpy as np
 from absl import flags
 
 from kwgan.cli import run
-from kwgan.errors import ConfigError
+from kwgan.errors import ConfigError, OutputExistsError
 from kwgan.export import SIGNATURE, load_metadata, load_saved_model
 from kwgan.grid import check_grid, save_grid
 from kwgan.io import atomic_path, check_output
@@ -100,14 +106,30 @@ def _define_flags() -> None:
     importer's own absl flags (experiments define `--seed` too). Ranges are checked in
     `_run`, not with absl's bounds, so that a bad value is reported as one line."""
     flags.DEFINE_integer("n", 64, "Number of samples.")
-    flags.DEFINE_string("out", None, "Where to write the PNG grid (needs image samples).")
+    flags.DEFINE_string(
+        "out", None, "Where to write the image grid, as its suffix says (.png, .jpg, ...)."
+    )
     flags.DEFINE_integer("seed", 0, "Seed of the N(0, I) noise.")
     flags.DEFINE_string("npy", None, "Where to write the raw float32 samples as .npy.")
     flags.DEFINE_integer("label", None, "Conditional generators: draw only this class.")
     flags.DEFINE_integer(
         "nrow", None, "Images per grid row (default: square-ish, or one column per class)."
     )
-    flags.DEFINE_integer("scale", 4, "Nearest-neighbour upscaling of the PNG.")
+    flags.DEFINE_integer("scale", 4, "Nearest-neighbour upscaling of the grid.")
+    flags.DEFINE_boolean(
+        "overwrite", False, "Replace a file already at --out or --npy (never a directory)."
+    )
+
+
+def _check_output(flag: str, path: str, overwrite: bool) -> None:
+    """Refuses an output path kwgan would not replace: a directory always, an existing file
+    unless `--overwrite` (kwgan cannot tell whether it wrote that file)."""
+    check_output(path)
+    if not overwrite and os.path.lexists(path):
+        raise OutputExistsError(
+            f"--{flag} {path!r} already exists, and kwgan cannot tell that it wrote it; "
+            "refusing to replace it. Pass --overwrite to replace it, or choose a new name."
+        )
 
 
 def _run(argv: list[str]) -> None:
@@ -130,16 +152,16 @@ def _run(argv: list[str]) -> None:
     nrow = FLAGS.nrow
     if nrow is None and info["conditional"] and FLAGS.label is None:
         nrow = int(info["num_classes"])
-    if out:
-        check_grid(FLAGS.n, info["output_shape"], nrow, FLAGS.scale)
-    for output in (out, npy):
+    for flag, output in (("out", out), ("npy", npy)):
         if output:
-            check_output(output)
+            _check_output(flag, output, FLAGS.overwrite)
+    if out:
+        check_grid(FLAGS.n, info["output_shape"], nrow, FLAGS.scale, path=out)
     samples = _draw(path, info, FLAGS.n, FLAGS.seed, labels)
     if out:
-        save_grid(samples, out, nrow=nrow, scale=FLAGS.scale)
+        save_grid(samples, out, nrow=nrow, scale=FLAGS.scale, overwrite=FLAGS.overwrite)
     if npy:
-        with atomic_path(npy, suffix=".npy") as tmp:
+        with atomic_path(npy, suffix=".npy", overwrite=FLAGS.overwrite) as tmp:
             np.save(tmp, samples)
 
 

@@ -16,6 +16,14 @@ fresh noise. So every critic iteration sees new data, as in both reference imple
 the WGAN repo's epochs. The step logs the model's own `generator_iterations` counter, which
 is what every callback counting generator iterations reads.
 
+A step on a batch that fails the data checks (NaN or infinite values, labels outside the
+classes) changes nothing — no weight, optimizer variable, counter or noise seed — since
+`TerminateOnNonFinite` raises on it: reporting alone would leave NaN in the critic, and the
+user's next `fit` on clean data would diverge at once. Each backend makes the step's
+updates conditional on `batch_is_clean` inside the step (a select or a `cond` in the
+compiled step, a branch on torch), without a host sync of its own, and puts back the
+`forward_state` that the step's draws and forward passes changed.
+
 A `Trainer` is mixed into `kwgan.GAN`, which provides the attributes this class reads: the
 networks (`generator`, `critic`), their shapes and inputs (`latent_dim`, `data_shape`,
 `conditional`, `critic_takes_labels`, `acgan`, `num_classes`), the noise `seed_generator`,
@@ -76,6 +84,25 @@ class Trainer:
             ops.cast(ops.logical_not(ops.isfinite(data)), "int32")
         )
         return ops.cast(data, self.compute_dtype), labels, data_logs
+
+    def batch_is_clean(self, data_logs: dict):
+        """Whether a batch passed the data checks of `real_batch` (a boolean scalar): a
+        step applies its updates only then, as `TerminateOnNonFinite` raises on any other."""
+        bad = data_logs["non_finite_inputs"]
+        if "label_errors" in data_logs:
+            bad = bad + data_logs["label_errors"]
+        return ops.equal(bad, 0)
+
+    def forward_state(self) -> list:
+        """The variables a step changes outside its optimizers — the noise seed its draws
+        advance, the networks' non-trainable variables that their training-mode calls
+        update (batch-norm statistics) — which a step on a refused batch puts back."""
+        variables = (
+            self.seed_generator.state,
+            *self.generator.non_trainable_variables,
+            *self.critic.non_trainable_variables,
+        )
+        return list({id(v): v for v in variables}.values())
 
     def _real_labels(self, labels):
         """Validated int32 labels and `{"label_errors": count}` of those outside

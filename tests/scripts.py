@@ -217,6 +217,18 @@ _KILLER = """
     elif point == "publish-before":  # checkpoint complete under its temporary name
         import kwgan.checkpoint
         patch(kwgan.checkpoint, "_fsync_tree")
+    elif point == "final-checkpoint":  # the checkpoint that ends training published
+        import kwgan.checkpoint
+        save, finals = kwgan.checkpoint.save, [0]
+
+        def final_save(directory, gan, *args, **kwargs):
+            path = save(directory, gan, *args, **kwargs)
+            finals[0] += gan.stop_training  # saved once training stopped: the last one
+            if finals[0] == n:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return path
+
+        kwgan.checkpoint.save = final_save
     elif point == "outputs":  # after training, while writing the final outputs
         import numpy
         patch(numpy, "save")
@@ -230,9 +242,11 @@ _KILLER = """
 def killed(point: str, n: int, script: str, *args: str | os.PathLike) -> None:
     """Runs `script ARGS` until the `n`-th time it reaches `point` (`batch`: a training
     batch ended; `h5-close-before`: inside a checkpoint's HDF5 write; `publish-before`: a
-    checkpoint written, not yet published; `outputs`: the final outputs being written;
-    `complete-before`: the run not yet marked finished), where it SIGKILLs itself. The kill
-    is sent by the process itself, so each instant is hit exactly rather than by chance."""
+    checkpoint written, not yet published; `final-checkpoint`: just after the checkpoint
+    that ends training is published, before any output; `outputs`: the final outputs being
+    written; `complete-before`: the run not yet marked finished), where it SIGKILLs
+    itself. The kill is sent by the process itself, so each instant is hit exactly rather
+    than by chance."""
     proc = run_code(_KILLER, point, str(n), script, *args)
     assert proc.returncode == -signal.SIGKILL, f"not killed at {point} #{n}:\n{_tail(proc.stderr)}"
 
@@ -313,3 +327,29 @@ def run_without(
     cannot be imported; it checks first that they cannot."""
     hiding = textwrap.dedent(_HIDE).format(hidden=tuple(packages))
     return run_code(hiding + textwrap.dedent(code), cwd=cwd, timeout=timeout)
+
+
+# -- a config as a command line --------------------------------------------------------------
+
+
+def flags_for(config) -> list[str]:
+    """The flags that make an experiment script build `config`: one per field that differs
+    from the field's default (`kwgan.cli` defines one flag per field), so a test can run a
+    config both in-process and as the script, and kill the script."""
+    import dataclasses
+
+    argv = []
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        if value == field.default or value is None:
+            continue
+        if isinstance(value, bool):
+            argv.append(f"--{'' if value else 'no'}{field.name}")
+        elif isinstance(value, tuple):
+            if field.metadata.get("repeated"):
+                argv += [f"--{field.name}={v}" for v in value]
+            else:
+                argv.append(f"--{field.name}={','.join(map(str, value))}")
+        else:
+            argv.append(f"--{field.name}={value}")
+    return argv

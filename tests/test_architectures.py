@@ -13,6 +13,7 @@ import pytest
 import kwgan.architectures as arch
 from conftest import to_numpy
 from kwgan.architectures import layers
+from kwgan.errors import ConfigError
 
 
 def trainable_count(model: keras.Model) -> int:
@@ -353,3 +354,8 @@ def test_registry_errors(shapes_only):
         arch.build("wgan-dcgan", extra_layers=1)
     with pytest.raises(TypeError, match="no option 'norm'"):
         arch.build("dcgan", norm="batch")
+    # Issue 19: a zero latent size built a generator of constant samples (and aborted the
+    # process inside oneDNN on TensorFlow); every size is named when it is not positive.
+    for size, value in [("latent_dim", 0), ("dim", 0), ("generator_dim", -1), ("channels", 0)]:
+        with pytest.raises(ConfigError, match=f"{size} must be a positive integer, got {value}"):
+            arch.build("cifar-dcgan", image_size=32, **{size: value})

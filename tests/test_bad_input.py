@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import kwgan
-from conftest import acgan_critic, conditional_generator
+from conftest import acgan_critic, conditional_generator, to_numpy
 from kwgan.errors import ConfigError, DataError, KwganError, NonFiniteLossError
 from scripts import error_line, run_script
 
@@ -37,6 +37,97 @@ def test_nan_in_the_data_stops_at_its_batch(tiny_gan, value):
     data[35, 1] = value  # the third batch of 16
     with pytest.raises(DataError, match="generator iteration 2 holds 1 NaN or infinite"):
         gan.fit(data, batch_size=16, shuffle=False, verbose=0)
+
+
+def training_state(gan: kwgan.GAN) -> list[np.ndarray]:
+    """Everything a step may change, as NumPy: both networks' variables, the GAN's counters
+    and last generator loss, both optimizers' variables (moments, iteration counters), the
+    step counter and the noise seed's state."""
+    variables = [
+        *gan.variables,
+        *gan.generator_optimizer.variables,
+        *gan.critic_optimizer.variables,
+        gan.optimizer.iterations,
+        gan.seed_generator.state,
+    ]
+    return [to_numpy(v) for v in variables]
+
+
+def counters(gan: kwgan.GAN) -> tuple[int, int, int]:
+    """(generator iterations, critic cycle step, fit steps taken)."""
+    return tuple(
+        int(to_numpy(v))
+        for v in (gan.generator_iterations, gan.critic_cycle_step, gan.optimizer.iterations)
+    )
+
+
+def batch_norm_mlp(outputs: int, name: str) -> keras.Model:
+    """x [B, 2] → [B, outputs] through batch norm, whose statistics every training-mode
+    call updates (as in the DCGAN critic the WGAN paper trains)."""
+    layers = keras.layers
+    return keras.Sequential(
+        [keras.Input((2,)), layers.Dense(8), layers.BatchNormalization(), layers.ReLU()]
+        + [layers.Dense(outputs)],
+        name=name,
+    )
+
+
+def refusing_gan(objective: str, batch_norm: bool) -> kwgan.GAN:
+    """A seeded 2-D GAN with a generator iteration after every 2 critic iterations."""
+    keras.utils.set_random_seed(0)
+    if batch_norm:
+        generator, critic = batch_norm_mlp(2, "generator"), batch_norm_mlp(1, "critic")
+    else:
+        generator = kwgan.architectures.toy_generator(dim=16)
+        critic = kwgan.architectures.toy_critic(dim=16)
+    gan = kwgan.GAN(generator, critic, seed=0)
+    gan.compile(objective, critic_steps=2, warmup=False)
+    return gan
+
+
+@pytest.mark.parametrize(
+    "objective, batch_norm, value",
+    [("wgan-gp", False, np.nan), ("wgan", True, np.inf)],
+    ids=["wgan-gp-nan", "wgan-batch-norm-inf"],
+)
+def test_a_batch_with_nan_changes_nothing_and_training_goes_on(objective, batch_norm, value):
+    """The refused step is due a generator iteration too: neither network (batch-norm
+    statistics included), optimizer, counter nor the noise seed moves; the next clean `fit`
+    trains as if the refused one never happened."""
+    clean = np.random.default_rng(0).normal(size=(64, 2)).astype("float32")
+    bad = clean[48:].copy()
+    bad[5, 0] = value
+    models = []
+    for refused in (True, False):
+        gan = refusing_gan(objective, batch_norm)
+        # 3 critic iterations: generator iteration 1 after the second, the fourth is due one.
+        gan.fit(clean[:48], batch_size=16, shuffle=False, verbose=0)
+        assert counters(gan) == (1, 1, 3)
+        if refused:
+            before = training_state(gan)
+            with pytest.raises(DataError, match="generator iteration 2 holds 1 NaN or infinite"):
+                gan.fit(bad, batch_size=16, verbose=0)
+            for was, now in zip(before, training_state(gan), strict=True):
+                np.testing.assert_array_equal(now, was)
+        history = gan.fit(clean[48:], batch_size=16, shuffle=False, verbose=0).history
+        assert np.isfinite(history["d_loss"][0]) and np.isfinite(history["g_loss"][0])
+        assert counters(gan) == (2, 0, 4)
+        models.append(gan)
+    for refused, straight in zip(*map(training_state, models), strict=True):
+        np.testing.assert_array_equal(refused, straight)
+
+
+def test_a_batch_with_labels_out_of_range_changes_nothing():
+    """Such labels are replaced by 0 in the step, so the refused step would otherwise train."""
+    gan = kwgan.GAN(conditional_generator(), acgan_critic([0.6, 0.8], hidden=4), seed=0)
+    gan.compile("wgan-gp")
+    images = np.ones((8, 2), "float32")
+    gan.fit(images, np.arange(8) % 3, batch_size=8, verbose=0)
+    before = training_state(gan)
+    with pytest.raises(DataError, match=r"1 labels outside \[0, 3\)"):
+        gan.fit(images, np.array([0, 1, 2, 0, 1, 3, 0, 1]), batch_size=8, verbose=0)
+    for was, now in zip(before, training_state(gan), strict=True):
+        np.testing.assert_array_equal(now, was)
 
 
 def exploding_gan(tiny_gan):

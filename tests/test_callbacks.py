@@ -173,6 +173,16 @@ def test_loss_history_has_one_entry_per_generator_iteration(tiny_gan, objective,
     assert all(len(values) == 4 for values in history.history.values())
 
 
+@pytest.mark.backend_neutral
+def test_curves_that_saw_no_generator_iteration_are_empty(tmp_path):
+    """A resumed run with nothing left to train reads its callbacks without a `fit`."""
+    history, curve = LossHistory(), WEstimateCurve(str(tmp_path / "w.png"))
+    assert (history.iterations, history.history) == ([], {})
+    assert (curve.iterations, curve.history) == ([], {})
+    curve.plot()  # nothing to draw
+    assert not (tmp_path / "w.png").exists()
+
+
 # -- EvaluateEvery -----------------------------------------------------------------------
 
 
@@ -267,6 +277,83 @@ def test_w_estimate_curve_writes_its_png(tiny_gan, tmp_path):
     other = tmp_path / "none.png"
     gan.fit(toy_data(2), verbose=0, callbacks=[WEstimateCurve(str(other))])
     assert not other.exists()
+
+
+# -- Stopwatch ---------------------------------------------------------------------------
+
+
+def test_stopwatch_state_counts_the_running_fit(tiny_gan):
+    """A checkpoint taken mid-`fit` holds the steady span up to its step: with one critic
+    step per generator iteration, after step k the k − 1 iterations since the first
+    (compiling) step; a run resumed from it adds its own span."""
+    gan = tiny_gan(dim=8)
+    gan.compile("wgan-gp", critic_steps=1)
+    stopwatch, states = kwgan.callbacks.Stopwatch(), []
+
+    class Snapshot(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            states.append(stopwatch.get_state())
+
+    gan.fit(toy_data(4), verbose=0, callbacks=[stopwatch, Snapshot()])
+    assert [state["steady_iterations"] for state in states] == [0, 1, 2, 3]
+    assert states[0]["steady_seconds"] == 0
+    assert stopwatch.get_state() == states[-1]
+
+    resumed = kwgan.callbacks.Stopwatch()
+    resumed.set_state(states[1])  # killed after step 2: 1 steady iteration kept
+    gan.fit(toy_data(3), verbose=0, callbacks=[resumed])
+    assert resumed.get_state()["steady_iterations"] == 1 + 2
+
+
+# -- The checkpoint that ends training ---------------------------------------------------
+
+
+class Killed(Exception):
+    """Stands in for a SIGKILL: nothing after it runs in the process."""
+
+
+def test_checkpoint_that_ends_training_holds_every_callbacks_end(tiny_gan, tmp_path, monkeypatch):
+    """Killed the instant the checkpoint that ends `fit` is published (5 steps, a checkpoint
+    every 5: a periodic one falls on the last step too), the run has the end of every
+    callback's training — the last evaluation, the stopwatch's span, the curve's png — so a
+    rerun with nothing left to train has every result."""
+    save = kwgan.checkpoint.save
+
+    def save_then_die(directory, gan, callbacks=()):
+        path = save(directory, gan, callbacks)
+        if gan.stop_training:
+            raise Killed
+        return path
+
+    monkeypatch.setattr(kwgan.checkpoint, "save", save_then_die)
+
+    def trained(gan):
+        gan.compile("wgan-gp", critic_steps=1)
+        return gan
+
+    def stateful():
+        return {
+            "history": WEstimateCurve(str(tmp_path / "w.png")),
+            "evaluation": EvaluateEvery(2, lambda model, iteration: {}),
+            "stopwatch": kwgan.callbacks.Stopwatch(),
+        }
+
+    directory, killed = tmp_path / "checkpoints", stateful()
+    checkpoint = kwgan.checkpoint.Checkpoint(directory, every=5, callbacks=killed)
+    with pytest.raises(Killed):
+        trained(tiny_gan(dim=8)).fit(
+            toy_data(100),
+            verbose=0,
+            callbacks=[StopAtGeneratorIteration(5), *killed.values(), checkpoint],
+        )
+    assert png(tmp_path / "w.png").ndim == 3
+
+    restored = stateful()
+    state = kwgan.checkpoint.restore(directory, trained(tiny_gan(dim=8)), restored)
+    assert (state["fit_steps"], state["generator_iterations"]) == (5, 5)
+    assert restored["history"].iterations == [1, 2, 3, 4, 5]
+    assert restored["evaluation"].results == [{"iteration": i} for i in (2, 4, 5)]
+    assert restored["stopwatch"].get_state()["steady_iterations"] == 4
 
 
 # -- GeneratorProgbar -------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Every experiment script answers a bad flag value with exactly one line on stderr and exit 1.
+"""Every experiment script answers a bad flag value with exactly one line on stderr and exit 1,
+before it trains.
 
 The table runs each script in this process (as `python script.py ARGS` runs it, through
 `runpy`), with stderr captured at the file-descriptor level, so a traceback, an absl usage
@@ -30,6 +31,8 @@ BAD_VALUES = [
     ("lsun.py", "--batch_size -1", "batch_size must be >= 1"),
     ("lsun.py", "--dataset digits --eval_every 0", "eval_every must be >= 1"),
     ("lsun.py", "--steps abc", "--steps"),
+    ("lsun.py", "--steps 0", "steps must be >= 1, got 0"),
+    ("lsun.py", "--steps -5", "steps must be >= 1, got -5"),
     ("lsun.py", "--lr -1", "lr must be >= 0"),
     ("lsun.py", "--nosuchflag", "nosuchflag"),
     ("lsun.py", "stray_argument", "stray_argument"),
@@ -43,7 +46,11 @@ BAD_VALUES = [
     ("toy.py", "--dataset 9gaussians", "9gaussians"),
     ("toy.py", "--dim 0", "dim"),
     ("toy.py", "--eval_every 0", "eval_every"),
+    ("toy.py", "--steps 0", "steps must be >= 1, got 0"),
+    ("toy.py", "--eval_samples 0 --steps 2", "eval_samples must be >= 1, got 0"),
     ("language.py", "--seq_len 0", "seq_len"),
+    # Too few lines for the n-gram baseline reported after training (tiny, should it train).
+    ("language.py", "--max_examples 600 --steps 1 --dim 4 --critic_steps 1", "600 lines"),
     ("language.py", "--text {tmp}/no_such_corpus.txt", "no_such_corpus.txt"),
     ("convergence.py", "--thresholds 3,high", "thresholds"),
     ("loss_meaning.py", "--mlp_dim 0", "mlp_dim"),
@@ -81,6 +88,7 @@ def test_bad_value_is_one_stderr_line(script, arguments, fragment, tmp_path, cap
     assert len(lines) == 1, err
     assert lines[0].startswith(f"{script}: error: "), err
     assert fragment in lines[0], err
+    assert not (tmp_path / "out" / "checkpoints").exists()  # refused before training
 
 
 @pytest.mark.parametrize("script", ["lsun.py", "toy.py"])

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from conftest import idx_bytes, write_idx
-from kwgan.data import idx
+from kwgan.data import describe, idx
+from kwgan.data.fingerprint import summary
 from kwgan.data.idx import load_idx_dataset, read_idx
 from kwgan.data.images import image_array, images
 from kwgan.errors import ConfigError, DataError, DataNotFoundError
@@ -143,3 +144,76 @@ def test_real_debian_fashion_mnist():
     assert x.shape == (10_000, 28, 28) and x.dtype == np.uint8
     np.testing.assert_array_equal(np.bincount(y), [1000] * 10)
     assert 0 < x.mean() < 255
+
+
+def write_split(folder, split: str, count: int, stems=("images", "labels")) -> None:
+    """The idx files of one split ("train" or "t10k"): `count` images and their labels."""
+    folder.mkdir(exist_ok=True)
+    if "images" in stems:
+        pixels = np.random.default_rng(count).integers(0, 256, (count, 28, 28))
+        write_idx(folder / f"{split}-images-idx3-ubyte", pixels, gzipped=False)
+    if "labels" in stems:
+        write_idx(folder / f"{split}-labels-idx1-ubyte", np.arange(count) % 10, gzipped=False)
+
+
+@pytest.fixture
+def debian(tmp_path, monkeypatch):
+    """A complete Fashion-MNIST where Debian keeps it (COUNT + 20 images), so that a search
+    falling back to it would succeed without a word."""
+    folder = tmp_path / "debian"
+    write_split(folder, "train", COUNT)
+    write_split(folder, "t10k", 20)
+    monkeypatch.setattr(idx, "FASHION_MNIST_DIR", str(folder))
+    return folder
+
+
+@pytest.mark.backend_neutral
+def test_a_data_dir_holding_part_of_the_dataset_names_the_missing_files(tmp_path, debian):
+    partial = tmp_path / "partial"
+    write_split(partial, "train", 10, stems=("images",))
+    with pytest.raises(DataError) as error:
+        load_idx_dataset("fashion_mnist", "train", data_dir=partial)
+    message = str(error.value)
+    assert "\n" not in message and str(partial) in message
+    assert "holds part of 'fashion_mnist' (train-images-idx3-ubyte)" in message
+    assert "but not train-labels-idx1-ubyte[.gz], which its 'train' split needs" in message
+    # Both front ends and the description stop alike, with or without TensorFlow.
+    with pytest.raises(DataError, match="train-labels-idx1-ubyte"):
+        image_array("fashion_mnist", image_size=28, data_dir=partial)
+    with pytest.raises(DataError, match="train-labels-idx1-ubyte"):
+        describe("fashion_mnist", data_dir=partial)
+    # A data_dir with the training split only: training reads it, FID's test split does not
+    # come from Debian.
+    write_split(partial, "train", 10, stems=("labels",))
+    assert load_idx_dataset("fashion_mnist", "train", data_dir=partial)[0].shape == (10, 28, 28)
+    with pytest.raises(DataError, match=r"not t10k-images-idx3-ubyte\[.gz\] and t10k-labels"):
+        load_idx_dataset("fashion_mnist", "test", data_dir=partial)
+
+
+@pytest.mark.backend_neutral
+def test_describe_names_the_copy_that_is_read(tmp_path, debian):
+    """Which copy a run trains on is in run.json and in its log: the description's source."""
+    sizes = sum(
+        os.path.getsize(debian / f"train-{k}") for k in ("images-idx3-ubyte", "labels-idx1-ubyte")
+    )
+    empty = tmp_path / "empty"  # e.g. a tensorflow-datasets directory without the dataset
+    empty.mkdir()
+    d = describe("fashion_mnist", data_dir=empty)
+    assert (d["source"], d["files"], d["bytes"], d["examples"]) == (str(debian), 2, sizes, COUNT)
+    own = tmp_path / "own"
+    write_split(own, "t10k", 20)
+    write_idx(own / "t10k-labels-idx1-ubyte", np.arange(20) % 10, gzipped=True)
+    d = describe("fashion_mnist", split="test", data_dir=own)
+    assert (d["source"], d["examples"]) == (str(own), 20)
+    # The gzipped labels are read, not the raw ones beside them.
+    gz = own / "t10k-labels-idx1-ubyte.gz"
+    assert d["bytes"] == os.path.getsize(own / "t10k-images-idx3-ubyte") + os.path.getsize(gz)
+    assert summary({"test": d}) == (
+        f"Data: test: fashion_mnist from {own} (20 examples, 2 files, {d['bytes'] / 1e3:.1f} kB)"
+    )
+
+
+@pytest.mark.backend_neutral
+def test_describe_counts_the_examples_from_the_header(idx_dir):
+    assert describe("mnist", data_dir=idx_dir)["examples"] == COUNT
+    assert describe("mnist", split="test", data_dir=idx_dir)["examples"] == 20

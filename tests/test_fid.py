@@ -10,6 +10,7 @@ import importlib.util
 import io
 import os
 import types
+import warnings
 import zipfile
 
 import keras
@@ -17,6 +18,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
+from kwgan.data import describe
 from kwgan.errors import ConfigError, DataError, DataNotFoundError
 from kwgan.metrics import inception
 from kwgan.metrics.fid_kid import (
@@ -92,7 +94,9 @@ def network_features(network) -> np.ndarray:
 
 def test_fid_of_a_set_with_itself_is_zero():
     x = np.random.default_rng(0).normal(size=(200, 8))
-    assert abs(fid(x, x)) < 1e-9
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # 200 samples of 8 features: nothing to warn about
+        assert abs(fid(x, x)) < 1e-9
 
 
 def test_fid_matches_the_closed_form_for_diagonal_gaussians():
@@ -104,9 +108,20 @@ def test_fid_matches_the_closed_form_for_diagonal_gaussians():
     np.testing.assert_allclose(got, expected, rtol=1e-10)
 
 
-def test_fid_survives_singular_covariances():
+@pytest.mark.backend_neutral
+def test_fid_survives_singular_covariances_and_warns():
+    """Fewer samples than features + 1 leave the covariance singular (rank N − 1): FID is
+    still computed, so that tests can afford a tiny one, but says so in one line."""
     x = np.random.default_rng(2).normal(size=(5, 20))  # rank 4 in 20 dimensions
-    assert np.isfinite(fid(x, x + 0.1))
+    with pytest.warns(UserWarning) as caught:
+        assert np.isfinite(fid(x, np.vstack([x, x]) + 0.1))
+    (warning,) = caught
+    message = str(warning.message)
+    assert "\n" not in message
+    assert message.startswith(
+        "FID of 5 against 10 samples, fewer than the 21 its 20 features need for a "
+        "nonsingular covariance"
+    )
 
 
 def test_kid_is_near_zero_within_a_distribution_and_positive_between():
@@ -129,7 +144,7 @@ def test_bad_input_gets_one_clear_error():
         fid(x, np.zeros((10, 5)))
     with pytest.raises(DataError, match=r"\[N >= 2, d\]"):
         fid(x[:1], x)
-    with pytest.raises(DataError, match=r"in \[-1, 1\]"):
+    with pytest.raises(DataError, match=r"in \[-1, 1\].*got values in \[255, 255\]"):
         inception.features(np.full((1, 8, 8, 3), 255.0))
     with pytest.raises(DataError, match="non-empty"):
         inception.features(np.zeros((1, 8, 8, 2)))
@@ -211,12 +226,62 @@ def test_real_statistics_are_cached(monkeypatch, tmp_path):
 
     def fake_features(images, **kwargs):
         calls.append(len(images))
-        return images.reshape(len(images), -1) @ np.random.default_rng(0).normal(size=(64, 16))
+        pixels = images.reshape(len(images), -1)
+        return pixels @ np.random.default_rng(0).normal(size=(pixels.shape[1], 16))
 
     monkeypatch.setattr(inception, "features", fake_features)
     first = real_statistics("digits", image_size=8)
     second = real_statistics("digits", image_size=8)
     assert calls == [1797]
-    assert os.listdir(tmp_path / "kwgan") == ["fid_stats_digits_train_8.npz"]
+    digest = describe("digits")["digest"][:12]
+    assert os.listdir(tmp_path / "kwgan") == [f"fid_stats_digits_train_8_{digest}.npz"]
     np.testing.assert_array_equal(first.sigma, second.sigma)
     assert fid_score(first, RealStatistics.from_features(first.features)) < 1e-9
+
+    # A folder whose images changed is measured again, not read from the cache.
+    from PIL import Image
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for i in range(3):
+        Image.new("RGB", (8, 8), (i, 0, 0)).save(folder / f"{i}.png")
+    real_statistics("folder", image_size=8, data_dir=folder)
+    real_statistics("folder", image_size=8, data_dir=folder)
+    Image.new("RGB", (8, 8), (9, 9, 9)).save(folder / "3.png")
+    assert len(real_statistics("folder", image_size=8, data_dir=folder).features) == 4
+    assert calls == [1797, 3, 4]
+
+
+@pytest.mark.backend_neutral
+def test_a_nan_pixel_is_named():
+    images = np.zeros((2, 8, 8, 3), np.float32)
+    images[1, 2, 3, 0] = np.nan
+    images[0, 0, 0, 0] = np.inf
+    with pytest.raises(DataError) as error:
+        inception.features(images)
+    assert str(error.value) == (
+        "images hold 1 NaN and 1 infinite values; FID needs finite images in [-1, 1] "
+        "(kwgan's generator range)."
+    )
+
+
+def _pixels_network(image_shape, weights_path=None) -> keras.Model:
+    """A stand-in for the Inception network whose features are the pixels themselves."""
+    return keras.Sequential([keras.Input(image_shape), keras.layers.Flatten()])
+
+
+@pytest.mark.backend_neutral
+def test_images_in_0_1_are_warned_about(monkeypatch):
+    """[0, 1] images pass the range check ([0, 255] and uint8 do not) and would give a
+    plausible, wrong FID: a warning names the likely mistake. The network is a stand-in,
+    as the check happens before it runs."""
+    monkeypatch.setattr(inception, "inception_network", _pixels_network)
+    x = np.random.default_rng(5).uniform(-1, 1, size=(20, 2, 2, 1)).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert fid_score(x, x) == pytest.approx(0.0, abs=1e-9)
+    with pytest.warns(UserWarning) as caught:
+        assert fid_score((x + 1) / 2, x) > 0
+    (warning,) = caught
+    assert "\n" not in str(warning.message)
+    assert "did you pass [0, 1] images? kwgan expects [-1, 1]" in str(warning.message)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from kwgan.errors import ConfigError
+from kwgan.errors import ConfigError, OutputExistsError
 from kwgan.grid import check_grid, image_grid, save_grid, to_uint8
 
 WHITE = 255
@@ -117,3 +117,53 @@ def test_check_grid_names_samples_that_are_not_images(shape, match):
 def test_check_grid_rejects_non_positive_sizes(n, nrow, scale):
     with pytest.raises(ConfigError):
         check_grid(n, (2, 2, 1), nrow, scale)
+
+
+@pytest.mark.backend_neutral
+@pytest.mark.parametrize(
+    "name, image_format, exact",
+    [
+        ("grid.jpg", "JPEG", False),
+        ("grid.JPEG", "JPEG", False),
+        ("grid.webp", "WEBP", True),
+        ("grid.bmp", "BMP", True),
+        ("grid.tiff", "TIFF", True),
+    ],
+)
+@pytest.mark.parametrize("channels", [1, 3])
+def test_save_grid_writes_the_format_its_suffix_names(
+    tmp_path, name, image_format, exact, channels
+):
+    Image.init()  # every plugin's writer, so that Image.SAVE is complete
+    if image_format not in Image.SAVE:
+        pytest.skip(f"this Pillow writes no {image_format}")
+    images = _constant_images([-1.0, -0.5, 0.0, 0.5], channels=channels)
+    save_grid(images, tmp_path / name, scale=3)
+    with Image.open(tmp_path / name) as image:
+        assert image.format == image_format and image.size == (21, 21)
+        pixels = np.asarray(image.convert("L" if channels == 1 else "RGB"))
+    expected = image_grid(images).repeat(3, axis=0).repeat(3, axis=1).reshape(pixels.shape)
+    # JPEG is lossy, but at quality 95 flat 3x3 blocks come back within a few levels.
+    tolerance = 0 if exact else 8
+    assert np.abs(pixels.astype(int) - expected).max() <= tolerance
+    assert os.listdir(tmp_path) == [name]
+
+
+@pytest.mark.backend_neutral
+@pytest.mark.parametrize("name", ["grid.txt", "grid", "grid.npy"])
+def test_a_suffix_that_names_no_image_format_is_refused_before_writing(tmp_path, name):
+    images = _constant_images([0.0] * 4)
+    with pytest.raises(ConfigError, match=rf"{name}.*names no image format.*\.png, \.jpg"):
+        save_grid(images, tmp_path / name)
+    with pytest.raises(ConfigError, match="names no image format"):
+        check_grid(4, (2, 2, 1), path=tmp_path / name)  # what the sample CLI asks first
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.backend_neutral
+def test_save_grid_without_overwrite_keeps_an_existing_file(tmp_path):
+    (tmp_path / "grid.png").write_bytes(b"the user's picture")
+    with pytest.raises(OutputExistsError, match="grid.png.*already exists"):
+        save_grid(_constant_images([0.0]), tmp_path / "grid.png", overwrite=False)
+    assert (tmp_path / "grid.png").read_bytes() == b"the user's picture"
+    assert os.listdir(tmp_path) == ["grid.png"]

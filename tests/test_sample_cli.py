@@ -4,24 +4,29 @@ The exports are made once for the module, by one KERAS_BACKEND=tensorflow subpro
 single TensorFlow import, whatever this process's backend): the CLI serves with TensorFlow
 alone, so how the export was made is `test_export`'s concern, not this module's. Damaged
 copies are made per test. Library-level checks that need no TensorFlow run in-process on
-every backend. Each CLI call is a KERAS_BACKEND=tensorflow subprocess, the same whatever
-this process's backend, so the CLI tests are `backend_neutral`: they run in the TensorFlow
-pass only.
+every backend. The CLI runs in this process (`kwgan.sample.main`, stderr captured at the
+file-descriptor level, so a traceback or a log line would show as an extra line); it serves
+with TensorFlow whatever the Keras backend, so the CLI tests are `backend_neutral` and run
+in the TensorFlow pass only. One case runs it as a fresh `python -m kwgan.sample`.
 """
 
 import importlib.util
 import json
 import os
 import shutil
+import sys
 
 import keras
 import numpy as np
 import pytest
+from absl import flags
+from PIL import Image
 
+import kwgan.sample
 from kwgan.errors import ConfigError, DataNotFoundError, ExportError
 from kwgan.export import METADATA_FILE, load_metadata
 from kwgan.sample import generate
-from scripts import error_line, ok, run_code, run_script
+from scripts import ok, run_code, run_script
 
 # The CLI serves with TensorFlow alone: the TF backend spares each call a second framework.
 TENSORFLOW = {"KERAS_BACKEND": "tensorflow"}
@@ -61,16 +66,33 @@ def images(exports, tmp_path):
     return shutil.copytree(exports[0], tmp_path / "model")
 
 
-def sample(*args):
-    """`python -m kwgan.sample ARGS`, finished."""
-    return run_script("kwgan.sample", *args, env=TENSORFLOW)
+def sample_in_process(capfd, *args) -> tuple[int, str]:
+    """`python -m kwgan.sample ARGS` run in this process: its exit status and stderr. For
+    what is refused before TensorFlow loads the model, so it runs on any backend; the
+    flags the CLI defined are removed afterwards."""
+    capfd.readouterr()
+    sys.argv = ["kwgan.sample", *map(str, args)]
+    try:
+        kwgan.sample.main()
+        code = 0
+    except SystemExit as exit_:
+        code = 0 if exit_.code is None else exit_.code
+    finally:
+        flags.FLAGS.unparse_flags()
+        for flag in flags.FLAGS.get_flags_for_module("kwgan.sample"):
+            delattr(flags.FLAGS, flag.name)
+    return code, capfd.readouterr().err
 
 
-def assert_one_line_error(proc, *words):
-    line = error_line(proc)
-    assert "error:" in line
+def refused(capfd, *args, words=()) -> str:
+    """The one stderr line of `python -m kwgan.sample ARGS` (run in this process), which
+    must fail with it, naming each of `words`."""
+    code, err = sample_in_process(capfd, *args)
+    assert code == 1 and len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert "error:" in err
     for word in words:
-        assert word in line, (word, line)
+        assert word in err, (word, err)
+    return err
 
 
 def snapshot(root):
@@ -171,49 +193,47 @@ def test_label_out_of_range_is_refused_before_loading(images):
         ("truncated variables data", ["damaged", "re-export"]),
     ],
 )
-def test_cli_reports_a_damaged_export_in_one_line(images, tmp_path, how, words):
+def test_cli_reports_a_damaged_export_in_one_line(images, tmp_path, capfd, how, words):
     damage(images, how)
-    proc = sample(images, "--n", 2, "--npy", tmp_path / "x.npy")
-    assert_one_line_error(proc, str(images), *words)
+    refused(capfd, images, "--n", 2, "--npy", tmp_path / "x.npy", words=[str(images), *words])
     assert not (tmp_path / "x.npy").exists()
 
 
 @pytest.mark.backend_neutral
-def test_cli_reports_a_missing_export_in_one_line(tmp_path):
-    proc = sample(tmp_path / "nowhere", "--out", tmp_path / "g.png")
-    assert_one_line_error(proc, str(tmp_path / "nowhere"), "does not exist")
+def test_cli_reports_a_missing_export_in_one_line(tmp_path, capfd):
+    nowhere = tmp_path / "nowhere"
+    refused(capfd, nowhere, "--out", tmp_path / "g.png", words=[str(nowhere), "does not exist"])
     assert os.listdir(tmp_path) == []
 
 
 @pytest.mark.backend_neutral
 @pytest.mark.parametrize("flag", ["--out", "--npy"])
-def test_cli_never_replaces_an_existing_directory(exports, tmp_path, flag):
+def test_cli_never_replaces_an_existing_directory(exports, tmp_path, capfd, flag):
     photos = tmp_path / "photos"
     (photos / "album").mkdir(parents=True)
     (photos / "cat.jpg").write_bytes(b"\xff\xd8 a cat")
     (photos / "album" / "dog.jpg").write_bytes(b"\xff\xd8 a dog")
     before = snapshot(photos)
-    proc = sample(exports[0], "--n", 2, flag, photos)
-    assert_one_line_error(proc, str(photos), "existing directory")
+    refused(capfd, exports[0], "--n", 2, flag, photos, words=[str(photos), "existing directory"])
     assert snapshot(photos) == before
     assert os.listdir(tmp_path) == ["photos"]
 
 
 @pytest.mark.backend_neutral
-def test_points_generator_has_no_grid_but_writes_npy(exports, tmp_path):
-    proc = sample(exports[1], "--n", 5, "--out", tmp_path / "grid.png")
-    assert_one_line_error(proc, "points of shape (2,)", "not images", "--npy")
+def test_points_generator_has_no_grid_but_writes_npy(exports, tmp_path, capfd):
+    words = ["points of shape (2,)", "not images", "--npy"]
+    refused(capfd, exports[1], "--n", 5, "--out", tmp_path / "grid.png", words=words)
     assert os.listdir(tmp_path) == []
-    ok(sample(exports[1], "--n", 5, "--npy", tmp_path / "points.npy"))
+    assert sample_in_process(capfd, exports[1], "--n", 5, "--npy", tmp_path / "points.npy")[0] == 0
     points = np.load(tmp_path / "points.npy")
     assert points.shape == (5, 2) and points.dtype == np.float32
 
 
 @pytest.mark.backend_neutral
-def test_grid_too_large_to_open_is_refused_before_generating(exports, tmp_path):
+def test_grid_too_large_to_open_is_refused_before_generating(exports, tmp_path, capfd):
     # 10⁶ samples would take long to draw: failing fast shows the check comes first.
-    proc = sample(exports[0], "--n", 10**6, "--out", tmp_path / "grid.png")
-    assert_one_line_error(proc, "pixels", "MAX_IMAGE_PIXELS", "--scale", "--npy")
+    words = ["pixels", "MAX_IMAGE_PIXELS", "--scale", "--npy"]
+    refused(capfd, exports[0], "--n", 10**6, "--out", tmp_path / "grid.png", words=words)
     assert os.listdir(tmp_path) == []
 
 
@@ -227,27 +247,49 @@ def test_grid_too_large_to_open_is_refused_before_generating(exports, tmp_path):
         ([], ["--out", "--npy"]),
     ],
 )
-def test_cli_rejects_bad_flags_in_one_line(exports, tmp_path, args, words):
+def test_cli_rejects_bad_flags_in_one_line(exports, tmp_path, capfd, args, words):
     args = [str(tmp_path / a) if a.endswith((".npy", ".png")) else a for a in args]
-    proc = sample(exports[0], *args)
-    assert_one_line_error(proc, *words)
+    refused(capfd, exports[0], *args, words=words)
     assert os.listdir(tmp_path) == []
-
-
-# The CLI where TensorFlow is not installed: find_spec is how kwgan asks.
-WITHOUT_TENSORFLOW = """
-    import sys
-    import kwgan.export
-    from kwgan import sample
-
-    kwgan.export.find_spec = lambda name: None
-    sys.argv = ["kwgan.sample", *sys.argv[1:]]
-    sample.main()
-"""
 
 
 @pytest.mark.backend_neutral
-def test_cli_without_tensorflow_says_how_to_install_it(exports, tmp_path):
-    proc = run_code(WITHOUT_TENSORFLOW, exports[0], "--npy", tmp_path / "x.npy", env=TENSORFLOW)
-    assert_one_line_error(proc, "needs TensorFlow", "pip install")
+def test_cli_without_tensorflow_says_how_to_install_it(exports, tmp_path, capfd, monkeypatch):
+    monkeypatch.setattr(kwgan.export, "find_spec", lambda name: None)  # how kwgan asks
+    words = ["needs TensorFlow", "pip install"]
+    refused(capfd, exports[0], "--npy", tmp_path / "x.npy", words=words)
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.backend_neutral
+@pytest.mark.parametrize("flag, name", [("--npy", "notes.txt"), ("--out", "photo.png")])
+def test_cli_keeps_an_existing_file_unless_told_to_overwrite(exports, tmp_path, capfd, flag, name):
+    (tmp_path / name).write_text("the user's")
+    code, err = sample_in_process(capfd, exports[0], "--n", 2, flag, tmp_path / name)
+    assert code == 1 and len(err.splitlines()) == 1, err
+    assert f"{flag} " in err and name in err and "already exists" in err and "--overwrite" in err
+    assert (tmp_path / name).read_text() == "the user's"
+    assert os.listdir(tmp_path) == [name]
+
+
+@pytest.mark.backend_neutral
+@pytest.mark.parametrize("name", ["grid.txt", "grid"])
+def test_cli_refuses_a_grid_suffix_that_names_no_image_format(exports, tmp_path, capfd, name):
+    code, err = sample_in_process(capfd, exports[0], "--n", 4, "--out", tmp_path / name)
+    assert code == 1 and len(err.splitlines()) == 1, err
+    assert "names no image format" in err and ".jpg" in err
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.backend_neutral
+def test_cli_writes_the_grid_format_its_suffix_names_and_overwrites_when_told(exports, tmp_path):
+    (tmp_path / "x.npy").write_text("an older draw, replaced as asked")
+    args = ["--n", 4, "--scale", 1, "--out", tmp_path / "grid.jpg", "--npy", tmp_path / "x.npy"]
+    ok(run_script("kwgan.sample", exports[0], *args, "--overwrite", env=TENSORFLOW))
+    with Image.open(tmp_path / "grid.jpg") as grid:
+        assert grid.format == "JPEG" and grid.size == (
+            2 * 5 + 1,
+            2 * 5 + 1,
+        )  # 2x2 of 4x4, 1-px borders
+    assert np.load(tmp_path / "x.npy").shape == (4, 4, 4, 1)
+    assert sorted(os.listdir(tmp_path)) == ["grid.jpg", "x.npy"]

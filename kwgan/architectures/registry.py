@@ -64,6 +64,7 @@ from kwgan.architectures.wgan_repo import (
     wgan_mlp_critic,
     wgan_mlp_generator,
 )
+from kwgan.errors import check_positive_int
 
 AUTO = "auto"
 """Default of `build`'s `generator_norm`/`critic_norm`: follow the reference for the objective."""
@@ -324,11 +325,25 @@ def build(
     repo DCGAN), `conditional` / `acgan` / `num_classes` (cifar-resnet), `output_activation`
     (mnist-dcgan), `activation` (DCGAN).
 
-    Raises ValueError for an unknown name, objective or normalisation, or an image size the
-    architecture cannot produce; TypeError for an option neither builder takes.
+    Raises ValueError for an unknown name, objective or normalisation, a size that is not a
+    positive integer, or an image size the architecture cannot produce; TypeError for an
+    option neither builder takes.
     """
     arch = get(name)
     objective = objectives.get(objective)
+    sizes = dict(
+        image_size=image_size,
+        channels=channels,
+        latent_dim=latent_dim,
+        dim=dim,
+        generator_dim=generator_dim,
+        critic_dim=critic_dim,
+    )
+    for size, value in sizes.items():
+        # A zero latent size builds (a generator of its biases alone: every sample alike),
+        # and TensorFlow's oneDNN aborts the process on it; refuse it here, by name.
+        if value is not None:
+            check_positive_int(value, size)
     shape = {
         "image_size": arch.image_size if image_size is None else image_size,
         "channels": arch.channels if channels is None else channels,

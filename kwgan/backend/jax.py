@@ -9,6 +9,13 @@ sub-optimizer with `stateless_apply` on its slice of the `MultiOptimizer` state 
 optimizers' moments and iteration counters really advance (a second optimizer kept outside
 `self.optimizer` would be silently reset every step). The noise seed is threaded through
 the state too, via a `StatelessScope`. The generator iteration runs under `jax.lax.cond`.
+
+A batch that fails the data checks leaves the state as it came in: every array the critic
+iteration replaced (weights, optimizer moments, noise seed, batch statistics) is selected
+between its new and its incoming value right after that iteration, where XLA fuses the
+select into the update that produces it (a select of the whole state at the end of the
+step compiled to one more kernel per array on the CPU); the generator iteration runs only
+when due *and* clean, and the counters advance by a select. No host sync is added.
 """
 
 import jax
@@ -32,6 +39,12 @@ class _State(dict):
     def only(self, variables) -> dict:
         """A plain-dict (pytree) slice, to pass through `jax.lax.cond`."""
         return {id(v): self[id(v)] for v in variables}
+
+    def keep_updates_if(self, condition, before: dict) -> None:
+        """Puts back `before`'s value of every array replaced since, unless `condition`."""
+        for key, value in self.items():
+            if value is not before[key]:
+                self[key] = jnp.where(condition, value, before[key])
 
 
 class GANTrainer(Trainer):
@@ -75,18 +88,27 @@ class GANTrainer(Trainer):
         values.put_all(self.optimizer.variables, optimizer_values)
 
         real, labels, data_logs = self.real_batch(data)
+        clean = self.batch_is_clean(data_logs)
+        before = dict(values)
         logs = self._critic_iteration(values, real, labels, real.shape[0])
+        values.keep_updates_if(clean, before)
         due, cycle_step = self.schedule_step(
             values[id(self.critic_cycle_step)], values[id(self.generator_iterations)]
         )
-        values[id(self.critic_cycle_step)] = cycle_step
+        values[id(self.critic_cycle_step)] = jnp.where(
+            clean, cycle_step, values[id(self.critic_cycle_step)]
+        )
         touched = values.only(self._generator_iteration_variables())
         values.update(
             jax.lax.cond(
-                due, lambda s: self._generator_iteration(s, real.shape[0]), lambda s: s, touched
+                jnp.logical_and(due, clean),
+                lambda s: self._generator_iteration(s, real.shape[0]),
+                lambda s: s,
+                touched,
             )
         )
-        values[id(self.optimizer.iterations)] = values[id(self.optimizer.iterations)] + 1
+        iterations = values[id(self.optimizer.iterations)]
+        values[id(self.optimizer.iterations)] = iterations + clean.astype(iterations.dtype)
         logs = self.step_logs(
             logs,
             data_logs,

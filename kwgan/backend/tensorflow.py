@@ -29,6 +29,15 @@ samples, such as batch norm, see per-replica batches):
 - The noise seed's state is mirrored, so replicas drawing their own rows would draw the same
   noise. Each draws for the global batch and keeps its rows: the draws differ across
   replicas, stay deterministic, and match row for row what one device draws.
+
+A batch that fails the data checks (counted over the global batch, so alike on every
+replica) updates nothing. One `tf.cond` on it follows the critic's forward passes: a clean
+batch's branch applies the critic's update, the other puts back the `forward_state` those
+passes and the draws changed (noise seed, batch-norm statistics), read at the start of the
+step. Under `tf.distribute` that `cond` runs in cross-replica context, for the reason
+above, as Keras's `LossScaleOptimizer` skips a non-finite step
+(keras/src/optimizers/loss_scale_optimizer.py, `_tf_apply`). The generator iteration is
+due only for a clean batch, and the counters advance by a select.
 """
 
 from typing import NamedTuple
@@ -107,6 +116,36 @@ def _batched_for_multi_worker(logs: dict) -> dict:
     return {name: tf.reshape(value, (1,)) for name, value in logs.items()}
 
 
+def _branch_on_replicas(condition: tf.Tensor, if_true, if_false, args: tuple) -> None:
+    """`if_true(*args)` when `condition` (alike on every replica), else `if_false(*args)`:
+    functions that update variables. Under `tf.distribute` the `tf.cond` runs in
+    cross-replica context, each branch on every replica (`strategy.run`), where it may
+    all-reduce and update mirrored variables; `args` pass through `merge_call`, so each
+    replica's branch gets its own."""
+    if not tf.distribute.has_strategy():
+        tf.cond(condition, lambda: _done(if_true(*args)), lambda: _done(if_false(*args)))
+        return
+
+    def cross_replica(strategy, condition, args):
+        def on_every_replica(branch):
+            return lambda: _done(strategy.run(branch, args=args))
+
+        condition = strategy.experimental_local_results(condition)[0]
+        tf.cond(condition, on_every_replica(if_true), on_every_replica(if_false))
+
+    tf.distribute.get_replica_context().merge_call(cross_replica, args=(condition, args))
+
+
+def _done(_) -> tf.Tensor:
+    """What a `tf.cond` branch that only updates variables returns (both must return alike)."""
+    return tf.constant(True)
+
+
+def _assign_all(variables: list, values: list) -> None:
+    for variable, value in zip(variables, values, strict=True):
+        variable.assign(value)
+
+
 def _rows(draw, shard: _Shard):
     """`draw(n)` (noise, labels, interpolation weights) for this replica's rows: its own
     rows of a draw for the global batch, as the replicas share the seed's state."""
@@ -120,18 +159,20 @@ class GANTrainer(Trainer):
     def train_step(self, data):
         real, labels, data_logs = self.real_batch(data)
         shard = _shard_of(tf.shape(real)[0])
-        logs = self._critic_iteration(real, labels, shard)
+        data_logs = _sum_logs_over_replicas(data_logs, shard)  # counts, int32
+        clean = self.batch_is_clean(data_logs)
+        logs = self._critic_iteration(real, labels, shard, clean)
         due, cycle_step = self.schedule_step(
             self.critic_cycle_step.value, self.generator_iterations.value
         )
-        self.critic_cycle_step.assign(cycle_step)
-        g_loss = self._generator_iteration_if_due(due, shard)
-        self.optimizer.iterations.assign_add(1)
+        self.critic_cycle_step.assign(tf.where(clean, cycle_step, self.critic_cycle_step.value))
+        g_loss = self._generator_iteration_if_due(tf.logical_and(due, clean), shard)
+        iterations = self.optimizer.iterations
+        iterations.assign_add(tf.cast(clean, iterations.dtype))
         # Keras averages the replicas' logs (`reduce_per_replica`); these are already the
         # global batch's on every replica, whatever the shard sizes.
         shares = {name: _share(value, shard) for name, value in logs.items()}
         logs = _sum_logs_over_replicas(shares, shard)
-        data_logs = _sum_logs_over_replicas(data_logs, shard)  # counts, int32
         logs = self.step_logs(logs, data_logs, g_loss, self.generator_iterations.value)
         return _batched_for_multi_worker(logs)
 
@@ -158,7 +199,11 @@ class GANTrainer(Trainer):
     def _last_g_loss(self):
         return tf.identity(self.last_generator_loss.value)
 
-    def _critic_iteration(self, real, labels, shard):
+    def _critic_iteration(self, real, labels, shard, clean):
+        """The critic iteration's logs; its update is applied only for a `clean` batch,
+        and for any other the `forward_state` it changed is put back."""
+        forward_state = self.forward_state()
+        before = [tf.identity(v.value) for v in forward_state]  # reads now, not variables
         noise = self.generator_inputs(_rows(self.noise, shard), labels)
         fake = self.generator(noise, training=True)
         alpha = _rows(self.interpolation_weights, shard) if self.gp_weight else None
@@ -174,7 +219,12 @@ class GANTrainer(Trainer):
                 input_gradients = inner.gradient(scores, x_hat)
             loss, logs = self.critic_loss(real_output, fake_output, input_gradients, labels)
             loss = _share(loss, shard)
-        self.critic_optimizer.apply(tape.gradient(loss, variables), variables)
+        _branch_on_replicas(
+            clean,
+            lambda grads, before: self.critic_optimizer.apply(grads, variables),
+            lambda grads, before: _assign_all(forward_state, before),
+            args=(tape.gradient(loss, variables), before),
+        )
         return logs
 
     def _generator_iteration(self, shard):

@@ -5,6 +5,12 @@ gradient can flow through it (double backward) — which is also why this step m
 under `torch.compile` (aot_autograd cannot double-backward; `GAN.compile` refuses it).
 Gradients are taken with `autograd.grad` on exactly the variables being updated, so nothing
 accumulates in `.grad` between the critic's and the generator's updates.
+
+The step reads two booleans on the host before it applies an update — whether the batch
+passed the data checks and whether a generator iteration is due — in the one device sync a
+step takes anyway. A batch that failed the checks is applied to nothing, and the
+`forward_state` its critic iteration changed (noise seed, batch-norm statistics) is put
+back from a copy taken at the start of the step: a few small tensors.
 """
 
 import torch
@@ -23,19 +29,31 @@ class GANTrainer(Trainer):
     def train_step(self, data):
         real, labels, data_logs = self.real_batch(data)
         batch_size = real.shape[0]
-        logs = self._critic_iteration(real, labels, batch_size)
+        forward_state = self.forward_state()
+        before = [v.value.clone() for v in forward_state]  # updated in place below
+        variables = self.critic.trainable_variables
+        logs, grads = self._critic_gradients(real, labels, batch_size, variables)
         due, cycle_step = self.schedule_step(
             self.critic_cycle_step.value, self.generator_iterations.value
         )
-        self.critic_cycle_step.assign(cycle_step)
-        if bool(due):
-            self._generator_iteration(batch_size)
-        self.optimizer.iterations.assign_add(1)
+        clean, due = torch.stack([self.batch_is_clean(data_logs), due]).tolist()
+        if clean:
+            with torch.no_grad():
+                self.critic_optimizer.apply(grads, variables)
+            self.critic_cycle_step.assign(cycle_step)
+            if due:
+                self._generator_iteration(batch_size)
+            self.optimizer.iterations.assign_add(1)
+        else:
+            for variable, value in zip(forward_state, before, strict=True):
+                variable.assign(value)
         return self.step_logs(
             logs, data_logs, self.last_generator_loss.value, self.generator_iterations.value
         )
 
-    def _critic_iteration(self, real, labels, batch_size):
+    def _critic_gradients(self, real, labels, batch_size, variables):
+        """The critic iteration's logs and its loss's gradients for `variables` (the
+        critic's trainable ones), not yet applied."""
         with torch.no_grad():
             noise = self.generator_inputs(self.noise(batch_size), labels)
             fake = self.generator(noise, training=True)
@@ -47,11 +65,8 @@ class GANTrainer(Trainer):
             scores = self.scores(self.call_critic(x_hat, labels)).float()
             (input_gradients,) = torch.autograd.grad(scores.sum(), x_hat, create_graph=True)
         loss, logs = self.critic_loss(real_output, fake_output, input_gradients, labels)
-        variables = self.critic.trainable_variables
         grads = _gradients(loss, variables)
-        with torch.no_grad():
-            self.critic_optimizer.apply(grads, variables)
-        return {k: v.detach() for k, v in logs.items()}
+        return {k: v.detach() for k, v in logs.items()}, grads
 
     def _generator_iteration(self, batch_size):
         loss = torch.zeros(())

@@ -22,14 +22,16 @@ class LossHistory(GeneratorIterationCallback):
 
     `history[name]` is a list with one value per generator iteration and `iterations`
     the matching generator-iteration numbers — the per-iteration curves the WGAN paper
-    plots (after a median filter), which Keras's per-epoch `History` cannot give.
+    plots (after a median filter), which Keras's per-epoch `History` cannot give. Both
+    exist from the start, empty until a generator iteration ends, and grow over every
+    `fit` (a resumed run's from its checkpoint's state), so a run that had nothing left to
+    train still reads them.
     """
 
-    def on_train_begin(self, logs=None):
-        super().on_train_begin(logs)
-        if not hasattr(self, "history"):
-            self.iterations: list[int] = []
-            self.history: dict[str, list[float]] = {}
+    def __init__(self):
+        super().__init__()
+        self.iterations: list[int] = []
+        self.history: dict[str, list[float]] = {}
 
     def on_generator_iteration_end(self, iteration, logs):
         self.iterations.append(iteration)

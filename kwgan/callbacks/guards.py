@@ -30,6 +30,15 @@ class TerminateOnNonFinite(GeneratorIterationCallback):
     every later callback from seeing the diverged model: no checkpoint, grid or export of
     NaN weights is written, and the last checkpoint stays the last good state. It also
     refuses data that ended its first epoch without a single batch.
+
+    The step refused for its batch has changed nothing — it guards its own updates
+    (`kwgan.trainer.Trainer.batch_is_clean`) — so after the `DataError` the model is as it
+    was, and `fit` on clean data goes on from there. A step with a non-finite loss is
+    applied as computed, on purpose: the update that ruins a model usually has a finite
+    loss (a learning rate too large makes finite but huge weights, and only the next
+    step's forward pass overflows), so withholding non-finite updates would keep weights
+    that are already diverged, at the price of a conditional update of both networks in
+    every step. What recovers such a run is the last checkpoint, which this guard keeps.
     """
 
     def __init__(self, check_losses: bool = True):
@@ -43,15 +52,16 @@ class TerminateOnNonFinite(GeneratorIterationCallback):
         if scalar(logs.get("non_finite_inputs", 0)):
             raise DataError(
                 f"A batch at generator iteration {self.generator_iteration + 1} holds "
-                f"{int(scalar(logs['non_finite_inputs']))} NaN or infinite values; clean the "
-                "data (e.g. np.nan_to_num, or drop the damaged examples) before training."
+                f"{int(scalar(logs['non_finite_inputs']))} NaN or infinite values and was not "
+                "trained on; clean the data (e.g. np.nan_to_num, or drop the damaged "
+                "examples) and call fit again."
             )
         errors = logs.get("label_errors")
         if errors is not None and scalar(errors):
             raise DataError(
                 f"A batch at generator iteration {self.generator_iteration + 1} has "
-                f"{int(scalar(errors))} labels outside [0, {self._num_classes}): labels "
-                "must be class ids 0 … num_classes − 1."
+                f"{int(scalar(errors))} labels outside [0, {self._num_classes}) and was not "
+                "trained on: labels must be class ids 0 … num_classes − 1."
             )
         if self.check_losses:
             bad = [n for n, v in curves(logs).items() if not np.isfinite(scalar(v))]
@@ -59,8 +69,9 @@ class TerminateOnNonFinite(GeneratorIterationCallback):
                 values = ", ".join(f"{n} = {scalar(logs[n])}" for n in bad)
                 raise NonFiniteLossError(
                     f"Training diverged at generator iteration {self.generator_iteration + 1}"
-                    f": {values}. Nothing was saved from this step. Look for NaN/Inf in the "
-                    "data, a learning rate too large, or a penalty weight that is not finite."
+                    f": {values}. Nothing was saved from this step, and the model in memory "
+                    "is diverged: resume from the last checkpoint, with a smaller learning "
+                    "rate if it was too large."
                 )
         super().on_train_batch_end(batch, logs)
 

@@ -119,6 +119,11 @@ class Stopwatch(keras.callbacks.Callback):
     step — which includes tracing and compiling — to its last, per generator iteration in
     that span. It times the experiment's whole loop (its data, callbacks and evaluations),
     so `benchmarks/speed.py` can hold it beside the bare `fit` of the same networks.
+
+    `get_state` counts the running `fit` up to its latest step, as `seconds` does: a
+    checkpoint taken mid-`fit` (at a step that may turn out to be the run's last, if the
+    process is killed before `fit` ends) holds the time up to that step, and a run resumed
+    from it adds only what it trains afterwards.
     """
 
     def __init__(self):
@@ -126,6 +131,7 @@ class Stopwatch(keras.callbacks.Callback):
         self.seconds = 0.0
         self.steady_seconds = 0.0
         self.steady_iterations = 0
+        self._first = self._last = None
 
     def on_train_begin(self, logs=None):
         self._begin, self._before = time.monotonic(), self.seconds
@@ -140,21 +146,32 @@ class Stopwatch(keras.callbacks.Callback):
             self._last = mark
 
     def on_train_end(self, logs=None):
-        if self._first is not None:
-            self.steady_seconds += self._last[0] - self._first[0]
-            self.steady_iterations += self._last[1] - self._first[1]
+        self.steady_seconds, self.steady_iterations = self._steady()
+        self._first = self._last = None
+
+    def _steady(self) -> tuple[float, int]:
+        """(steady seconds, their generator iterations) up to the latest step, the running
+        `fit`'s span included."""
+        if self._first is None:
+            return self.steady_seconds, self.steady_iterations
+        return (
+            self.steady_seconds + self._last[0] - self._first[0],
+            self.steady_iterations + self._last[1] - self._first[1],
+        )
 
     @property
     def steady_seconds_per_generator_iteration(self) -> float | None:
-        if not self.steady_iterations:
+        seconds, iterations = self._steady()
+        if not iterations:
             return None
-        return self.steady_seconds / self.steady_iterations
+        return seconds / iterations
 
     def get_state(self) -> dict:
+        seconds, iterations = self._steady()
         return {
             "seconds": self.seconds,
-            "steady_seconds": self.steady_seconds,
-            "steady_iterations": self.steady_iterations,
+            "steady_seconds": seconds,
+            "steady_iterations": iterations,
         }
 
     def set_state(self, state: dict) -> None:
@@ -162,3 +179,4 @@ class Stopwatch(keras.callbacks.Callback):
         # Checkpoints written before the steady-state timing have only "seconds".
         self.steady_seconds = float(state.get("steady_seconds", 0.0))
         self.steady_iterations = int(state.get("steady_iterations", 0))
+        self._first = self._last = None

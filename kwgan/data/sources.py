@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kwgan.data.folder import folder_examples
-from kwgan.data.idx import load_idx_dataset
+from kwgan.data.idx import idx_files, read_idx_files
 from kwgan.data.pixels import to_model
 from kwgan.data.registry import DatasetInfo
 from kwgan.data.tfds import require, tfds_examples
@@ -38,29 +38,43 @@ def in_memory(
     download: bool,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The raw `[N, H, W, 1]` images and int32 labels of a source read into memory: `digits`,
-    or `mnist`/`fashion_mnist` from idx files. None for sources read from files as needed.
+    or `mnist`/`fashion_mnist` from idx files (`idx_source`). None for sources read from
+    files as needed."""
+    if info.name == "digits":
+        return _digits()
+    files = idx_source(info, split, data_dir, download)
+    if files is None:
+        return None
+    raw, labels = read_idx_files(files, split)
+    return raw[..., None], labels
 
-    An idx source is read from idx files only where tensorflow-datasets cannot read it
+
+def idx_source(
+    info: DatasetInfo,
+    split: str,
+    data_dir: str | os.PathLike | None,
+    download: bool,
+) -> tuple[str, ...] | None:
+    """The idx files (`kwgan.data.idx.idx_files`) a split is read from, or None where it is
+    not read from idx files.
+
+    An idx dataset is read from idx files only where tensorflow-datasets cannot read it
     (TensorFlow missing, or the dataset not prepared in `data_dir`) and `download` is
     False, so a prepared tensorflow-datasets copy keeps its behaviour. When neither has the
     data, the one error says both what tensorflow-datasets lacks and where the idx files
     were searched.
     """
-    name = info.name
-    if name == "digits":
-        return _digits()
     if not info.idx or download:
         return None
     try:
-        require("tensorflow", f"Reading {name!r} from tensorflow-datasets")
-        tfds_examples(name, split, data_dir, shuffle=False, download=False, seed=0)
+        require("tensorflow", f"Reading {info.name!r} from tensorflow-datasets")
+        tfds_examples(info.name, split, data_dir, shuffle=False, download=False, seed=0)
     except (TensorFlowMissingError, DataNotFoundError) as tfds_error:
         try:
-            raw, labels = load_idx_dataset(name, split, data_dir)
+            return idx_files(info.name, split, data_dir)
         except DataNotFoundError as idx_error:
             # Same class: a missing TensorFlow stays the ImportError callers without it catch.
             raise type(tfds_error)(f"{tfds_error} {idx_error}") from None
-        return raw[..., None], labels
     return None
 
 

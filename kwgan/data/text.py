@@ -23,10 +23,12 @@ Three corpora, one line per example:
 from __future__ import annotations
 
 import collections
+import hashlib
 import importlib
 import os
 import re
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -160,6 +162,28 @@ def prepare(
     index = {char: i for i, char in enumerate(vocabulary)}
     codes = np.array([[index.get(c, 0) for c in line] for line in padded], dtype=np.int32)
     return codes, vocabulary
+
+
+def describe(
+    codes: np.ndarray, vocabulary: Sequence[str], *, source: str | os.PathLike
+) -> dict[str, Any]:
+    """What a language run trains on, in the form of `kwgan.data.describe`, for the resume
+    check of `kwgan.run.Run`: `source` (a text file, or a corpus's name), the lines, the
+    bytes of the prepared codes, and a digest of the codes and vocabulary themselves. They
+    are in memory already, so the digest is exact: a text file edited in place, or the
+    reference prose of another Python, is other data."""
+    digest = hashlib.blake2b(np.ascontiguousarray(codes, np.int32).tobytes(), digest_size=16)
+    digest.update("\0".join(vocabulary).encode())
+    source = os.fspath(source)
+    return {
+        "dataset": "text",
+        "split": "train",
+        "source": os.path.abspath(source) if os.path.isfile(source) else source,
+        "files": int(os.path.isfile(source)),
+        "bytes": int(codes.nbytes),
+        "examples": len(codes),
+        "digest": digest.hexdigest(),
+    }
 
 
 def one_hot(codes: np.ndarray, vocab_size: int) -> np.ndarray:

@@ -8,9 +8,11 @@ bedrooms at 64×64; each objective with its paper's hyperparameters, `kwgan.obje
 * `samples.npy`: `num_samples` images, float32 NHWC in [−1, 1];
 * `metrics.json`: the config, timings, parameter counts, the digits report (digits only),
   the evaluations (`eval_every`: the digits score; `fid_every`: FID and KID), the final FID
-  and KID (`fid_samples`) and every logged loss;
-* `w_estimate.png` (Wasserstein objectives), `gan.keras`, `run.json`, `checkpoints/`, and
-  with `export` a TensorFlow SavedModel of the generator.
+  and KID (`fid_samples` samples against the test split's `real_images`) and every logged
+  loss;
+* `w_estimate.png` (Wasserstein objectives), `gan.keras`, `run.json` (the config and the
+  data read, `describe_data`), `checkpoints/`, and with `export` a TensorFlow SavedModel of
+  the generator.
 
 Rerunning into the same `out` resumes where a killed run stopped and ends exactly as the
 uninterrupted run would; a larger `steps` continues a finished run. Steps are *generator*
@@ -515,11 +517,30 @@ def summary(config: ImageConfig, metrics: dict) -> str:
     return "\n".join(lines)
 
 
+def describe_data(config: ImageConfig) -> dict:
+    """What the run reads (`kwgan.data.describe`): the training split, and with FID the test
+    split it is measured against, whose size is checked here (`check_fid_sizes`), before
+    anything trains, where its files tell it cheaply."""
+    splits = ("train", "test") if config.fid_samples else ("train",)
+    data = {
+        split: kwgan.data.describe(
+            config.dataset, split=split, data_dir=config.data_dir, download=config.download
+        )
+        for split in splits
+    }
+    if config.fid_samples and data["test"]["examples"] is not None:
+        where = f"the test split of {config.dataset!r} in {data['test']['source']}"
+        evaluators.check_fid_sizes(config.fid_samples, data["test"]["examples"], where)
+    return data
+
+
 def run(config: ImageConfig) -> dict | None:
     """Trains `config` (resuming `config.out`), writes its outputs, prints a summary;
     returns its metrics.json (also for a run that had already finished)."""
     check_environment(config)
     distribute(config)
+    data = describe_data(config)  # after `distribute`: reading may start TensorFlow
+    print(kwgan.data.fingerprint.summary(data))
 
     def train_and_write(run: kwgan.run.Run) -> int:
         gan = build_gan(config)
@@ -529,4 +550,4 @@ def run(config: ImageConfig) -> dict | None:
         print(summary(config, metrics))
         return metrics["generator_iterations"]
 
-    return training.resumable(config, train_and_write)
+    return training.resumable(config, train_and_write, data=data)

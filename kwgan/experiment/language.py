@@ -30,7 +30,7 @@ import keras
 import numpy as np
 
 import kwgan
-from kwgan.errors import ConfigError
+from kwgan.errors import ConfigError, DataError
 from kwgan.experiment import training
 from kwgan.experiment.config import Config, checkpoint_option, option, out_option, time_limit_option
 from kwgan.metrics import evaluators, ngrams
@@ -102,6 +102,18 @@ def load_corpus(config: LanguageConfig) -> tuple[np.ndarray, tuple[str, ...]]:
     return kwgan.data.text.prepare(
         lines, seq_len=config.seq_len, max_vocab=config.max_vocab, seed=config.seed
     )
+
+
+def check_corpus_size(config: LanguageConfig, codes: np.ndarray) -> None:
+    """Refuses, before training, a corpus too small for the baseline that metrics.json
+    reports after it (real text's first `BASELINE_LINES` lines against the rest)."""
+    if len(codes) <= ngrams.BASELINE_LINES:
+        source = config.text or config.corpus
+        raise DataError(
+            f"{source} gives {len(codes)} lines (max_examples {config.max_examples}); the "
+            f"n-gram baseline holds out {ngrams.BASELINE_LINES} and needs more: pass a larger "
+            "max_examples or a longer text."
+        )
 
 
 def build_gan(config: LanguageConfig, vocab_size: int) -> kwgan.GAN:
@@ -247,6 +259,10 @@ def run(config: LanguageConfig) -> dict | None:
     (resuming `config.out`), writes its outputs, prints a summary; returns its
     metrics.json (also for a run that had already finished)."""
     codes, vocabulary = load_corpus(config)
+    check_corpus_size(config, codes)
+    source = config.text or config.corpus
+    data = {"train": kwgan.data.text.describe(codes, vocabulary, source=source)}
+    print(kwgan.data.fingerprint.summary(data))
 
     def train_and_write(run: kwgan.run.Run) -> int:
         gan = build_gan(config, len(vocabulary))
@@ -256,4 +272,4 @@ def run(config: LanguageConfig) -> dict | None:
         print(summary(metrics))
         return metrics["generator_iterations"]
 
-    return training.resumable(config, train_and_write)
+    return training.resumable(config, train_and_write, data=data)

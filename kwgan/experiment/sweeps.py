@@ -26,7 +26,7 @@ from kwgan.errors import KwganError
 from kwgan.experiment.config import Config, option, out_option
 from kwgan.experiment.images import ImageConfig
 
-LOG_FILE = "log.txt"
+LOG_FILE = kwgan_run.LOG_FILE  # a run's directory may hold it before the run opens it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,7 +73,9 @@ def run_sweep(
     the figure and its numbers and returns what to print; returns each run's metrics.json.
 
     `config.out` itself is a run too (`kwgan.run.Run`): its lock keeps a second sweep out,
-    and its record refuses a rerun that changes a field shaping the results. A finished
+    and its record refuses a rerun of the finished sweep that changes a field shaping the
+    results (before it finished, each run's own record does from the run's first
+    checkpoint, and that record holds every field shaping the run). A finished
     sweep's figure and numbers are written again, so that a free field that only reads the
     runs (the convergence table's thresholds) applies.
     """

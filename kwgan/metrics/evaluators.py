@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from kwgan.errors import DataError
+
 if TYPE_CHECKING:
     from kwgan.gan import GAN
 
@@ -71,11 +73,33 @@ class DigitsScore:
         return result
 
 
+def check_fid_sizes(samples: int, real_images: int, where: str) -> None:
+    """Refuses FID of `samples` generated images against fewer real ones (`where` names the
+    real set).
+
+    FID's bias grows as either set shrinks, so a number compares only with numbers measured
+    at the same two counts. The references measure against at least as many real images
+    as samples: compare_gan (Lucic et al. 2018) scores 10 000 samples against the 10 000
+    test images, TTUR against statistics of the whole training set. A smaller real set
+    turns that around, its own sampling noise dominating the distance. Sets too small for
+    a nonsingular covariance (up to 2048 images) still run, with a warning
+    (`kwgan.metrics.fid_kid`), so that tests can afford a tiny FID.
+    """
+    if real_images < samples:
+        raise DataError(
+            f"FID of {samples} samples needs at least as many real images, but {where} has "
+            f"{real_images}; pass fid_samples <= {real_images}, or a test split with at "
+            f"least {samples} images."
+        )
+
+
 class FrechetInception:
     """FID and KID (Heusel et al. 2017; Bińkowski et al. 2018) of `samples` samples against
     a dataset's test split, as compare_gan (Lucic et al. 2018) compares objectives. The
     samples' Inception features are computed once for both; the real statistics once per
-    evaluator (and cached on disk by `real_statistics` at the dataset's own channels)."""
+    evaluator (and cached on disk by `real_statistics` at the dataset's own channels).
+    Each result holds both set sizes beside the numbers (`fid_samples`, `real_images`); a
+    test split with fewer images than `samples` is refused (`check_fid_sizes`)."""
 
     name = "fid_evaluations"
     noise_offset = 3  # the noise comes from the run's seed + 3; KID's subsets from the seed
@@ -101,17 +125,20 @@ class FrechetInception:
         from kwgan.metrics import fid_kid, inception
 
         if self.channels is None:
-            return fid_kid.real_statistics(
+            real = fid_kid.real_statistics(
                 self.dataset, image_size=self.image_size, split="test", data_dir=self.data_dir
             )
-        real = image_array(
-            self.dataset,
-            split="test",
-            image_size=self.image_size,
-            channels=self.channels,
-            data_dir=self.data_dir,
-        )
-        return fid_kid.RealStatistics.from_features(inception.features(real))
+        else:
+            images = image_array(
+                self.dataset,
+                split="test",
+                image_size=self.image_size,
+                channels=self.channels,
+                data_dir=self.data_dir,
+            )
+            real = fid_kid.RealStatistics.from_features(inception.features(images))
+        check_fid_sizes(self.samples, len(real.features), f"the test split of {self.dataset!r}")
+        return real
 
     def __call__(self, gan: GAN, iteration: int) -> dict[str, Any]:
         from kwgan.metrics import fid_kid, inception
@@ -122,6 +149,8 @@ class FrechetInception:
         return {
             "fid": fid_kid.fid_score(fake, self.real),
             "kid": list(fid_kid.kid_score(fake, self.real, seed=self.seed)),
+            "fid_samples": self.samples,
+            "real_images": len(self.real.features),
         }
 
 

@@ -4,25 +4,29 @@
   sets, ‖μ₁ − μ₂‖² + Tr(Σ₁ + Σ₂ − 2 (Σ₁Σ₂)^½), computed as the pytorch-fid reference does
   (https://github.com/mseitzer/pytorch-fid, `calculate_frechet_distance`). It is biased
   upwards by small samples, so only values at equal sample counts compare (50 000 is usual).
+  Below d + 1 samples of d features (2049 for Inception's 2048) a covariance is singular
+  and the bias is large: `fid` and `fid_score` warn there, but still compute, so that tests
+  and quick looks can afford a handful of images.
 * KID (Bińkowski et al. 2018, "Demystifying MMD GANs"): the unbiased MMD² with the kernel
   k(x, y) = (x·y / d + 1)³, averaged over random subsets. Unbiased, so it is comparable
   across sample sizes and can be slightly negative for two samples of one distribution.
 
 The real side of a comparison is the same every time, so `real_statistics` caches its
-mean, covariance and features per (dataset, split, image size) under the cache directory.
+mean, covariance and features per (dataset, split, image size, data digest) under the
+cache directory.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import re
+import warnings
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from kwgan.data import image_array
+from kwgan.data import describe, image_array
 from kwgan.errors import ConfigError, DataError, check_positive_int
 from kwgan.io import atomic_path
 from kwgan.metrics import inception
@@ -85,9 +89,27 @@ def frechet_distance_from_stats(
 
 
 def fid(features_a: ArrayLike, features_b: ArrayLike) -> float:
-    """FID between two [N, d] feature sets (e.g. `inception.features` of two image sets)."""
+    """FID between two [N, d] feature sets (e.g. `inception.features` of two image sets);
+    warns where either set is too small for a nonsingular covariance (N <= d)."""
     a = RealStatistics.from_features(features_a)
     b = RealStatistics.from_features(features_b)
+    return _frechet_distance(a, b)
+
+
+def _frechet_distance(a: RealStatistics, b: RealStatistics) -> float:
+    """The FID of two sets' statistics, with a warning where either has at most as many
+    samples as features: its covariance (of rank N − 1 at most) is then singular, and FID
+    is biased far upwards (the TTUR reference code, bioinf-jku/TTUR, recommends at least
+    10 000 samples)."""
+    counts, dim = (len(a.features), len(b.features)), len(a.mu)
+    if min(counts) <= dim:
+        warnings.warn(
+            f"FID of {counts[0]} against {counts[1]} samples, fewer than the {dim + 1} its "
+            f"{dim} features need for a nonsingular covariance: it is biased upwards and "
+            "compares only with FIDs at the same sample counts (10 000 is usual; KID is "
+            "unbiased).",
+            stacklevel=3,
+        )
     return frechet_distance_from_stats(a.mu, a.sigma, b.mu, b.sigma)
 
 
@@ -138,14 +160,14 @@ def real_statistics(
 ) -> RealStatistics:
     """The Inception statistics of a dataset split as `kwgan.data.image_array` reads it.
 
-    Computed once and cached in `<cache dir>/fid_stats_<dataset>_<split>_<size>.npz` (plus a
-    hash of `data_dir` when given, since a folder dataset is whatever it points to), written
-    atomically. Delete the file if the data changed.
+    Computed once and cached in `<cache dir>/fid_stats_<dataset>_<split>_<size>_<digest>.npz`,
+    written atomically. The digest is the data's (`kwgan.data.describe`), so a cache is
+    never read for other files than it was computed from: a `data_dir` whose images were
+    added or replaced, or Debian's Fashion-MNIST where a `data_dir` copy was used before.
     """
     image_size = check_positive_int(image_size, "image_size")
-    key = f"{dataset}_{split}_{image_size}"
-    if data_dir is not None:
-        key += "_" + hashlib.sha1(os.path.abspath(data_dir).encode()).hexdigest()[:8]
+    digest = describe(dataset, split=split, data_dir=data_dir)["digest"]
+    key = f"{dataset}_{split}_{image_size}_{digest[:12]}"
     path = os.path.join(inception.cache_dir(), "fid_stats_" + re.sub(r"[^\w.-]", "-", key) + ".npz")
     if os.path.isfile(path):
         with np.load(path) as data:
@@ -183,10 +205,14 @@ def fid_score(
     verbose: bool = False,
     weights_path: str | os.PathLike | None = None,
 ) -> float:
-    """FID between two [N, H, W, C] image arrays in [−1, 1], or precomputed `RealStatistics`."""
+    """FID between two [N, H, W, C] image arrays in [−1, 1], or precomputed `RealStatistics`.
+
+    Images outside [−1, 1] are refused and [0, 1]-looking ones warned about
+    (`inception.check_pixels`); sets of at most 2048 images get a warning (see `fid`).
+    """
     a = _statistics(images_a, batch_size, verbose, weights_path)
     b = _statistics(images_b, batch_size, verbose, weights_path)
-    return frechet_distance_from_stats(a.mu, a.sigma, b.mu, b.sigma)
+    return _frechet_distance(a, b)
 
 
 def kid_score(

@@ -30,6 +30,7 @@ import io
 import os
 import pickle
 import shlex
+import warnings
 import zipfile
 from collections import OrderedDict
 from typing import Any
@@ -391,6 +392,31 @@ def inception_network(
     return keras.Model(inputs, core(x), name="fid_inception")
 
 
+def check_pixels(images: np.ndarray) -> None:
+    """Refuses images outside kwgan's [−1, 1] (NaN, inf, 0…255, uint8), and warns when every
+    value is >= 0, the mark of [0, 1] images: the network would see them as mid-grey to
+    white and give a plausible but wrong FID, with nothing else to tell."""
+    if not np.isfinite(images).all():
+        counts = {"NaN": int(np.isnan(images).sum()), "infinite": int(np.isinf(images).sum())}
+        held = " and ".join(f"{n} {kind}" for kind, n in counts.items() if n)
+        raise DataError(
+            f"images hold {held} values; FID needs finite images in [-1, 1] (kwgan's "
+            "generator range)."
+        )
+    low, high = float(images.min()), float(images.max())
+    if low < -1.0 - 1e-3 or high > 1.0 + 1e-3:
+        raise DataError(
+            "images must be in [-1, 1] (kwgan's generator range), got values in "
+            f"[{low:.3g}, {high:.3g}]; rescale them, e.g. x / 127.5 - 1 for 0…255."
+        )
+    if low >= 0.0:
+        warnings.warn(
+            f"every image value is >= 0 (they lie in [{low:.3g}, {high:.3g}]): did you pass "
+            "[0, 1] images? kwgan expects [-1, 1]; rescale them with x * 2 - 1.",
+            stacklevel=3,
+        )
+
+
 def features(
     images: ArrayLike,
     *,
@@ -402,16 +428,14 @@ def features(
 
     Runs `model.predict` in batches of `batch_size` (memory grows with it: the 299×299
     activations are ~25 MB per image), compiled where the backend compiles (TensorFlow, JAX:
-    1.4-1.5× the eager throughput on a CPU); `verbose` shows Keras's progress bar.
+    1.4-1.5× the eager throughput on a CPU); `verbose` shows Keras's progress bar. Images
+    outside [−1, 1] are a `DataError`, and images that look like [0, 1] get a warning
+    (`check_pixels`).
     """
     batch_size = check_positive_int(batch_size, "batch_size")
     x = np.asarray(images, dtype=np.float32)
     if x.ndim != 4 or x.shape[-1] not in (1, 3) or len(x) == 0:
         raise DataError(f"images must be a non-empty [N, H, W, 1 or 3] array, got {x.shape}.")
-    if not np.all(np.isfinite(x)) or x.min() < -1.0 - 1e-3 or x.max() > 1.0 + 1e-3:
-        raise DataError(
-            "images must be finite and in [-1, 1] (kwgan's generator range), got values in "
-            f"[{np.nanmin(x):.3g}, {np.nanmax(x):.3g}]."
-        )
+    check_pixels(x)
     model = inception_network(x.shape[1:], weights_path=weights_path)
     return model.predict(x, batch_size=batch_size, verbose=1 if verbose else 0)

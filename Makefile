@@ -41,10 +41,16 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Test files run on $(WORKERS) processes (pytest-xdist), a file per process at a time (its
+# module fixtures built once): most tests spend their time in one thread (a script starting,
+# a tiny model's Python overhead), so two workers keep CI's two cores busy.
+WORKERS ?= 2
+
 test-only:
 	@set -e; for b in $${KERAS_BACKEND:-$(BACKENDS)}; do \
 		echo "== KERAS_BACKEND=$$b"; \
-		KERAS_BACKEND=$$b $(BIN)/python -m pytest tests -q -p no:cacheprovider; \
+		KERAS_BACKEND=$$b $(BIN)/python -m pytest tests -q -p no:cacheprovider \
+			-n $(WORKERS) --dist loadfile; \
 	done
 
 clean:

@@ -8,11 +8,12 @@ import keras
 import numpy as np
 import pytest
 
+import kwgan
 from conftest import to_numpy
 from kwgan.architectures import dcgan_critic, dcgan_generator, sampler
 from kwgan.architectures.layers import ChannelLayerNorm, activation, smooth_elu
 from kwgan.errors import ConfigError
-from scripts import ok, run_script
+from kwgan.experiment import ArchitecturesConfig
 
 WEIGHT_LAYERS = (keras.layers.Dense, keras.layers.Conv2D, keras.layers.Conv2DTranspose)
 
@@ -148,14 +149,19 @@ def test_smooth_elu_values_and_saving(tmp_path):
 
 
 @pytest.mark.backend_neutral
-def test_harness_writes_table_5_and_skips_finished_runs(tmp_path):
+def test_harness_writes_table_5_and_skips_finished_runs(tmp_path, capsys):
     out = tmp_path / "table"
-    args = [
-        *"experiments/architectures.py --num_architectures 1 --noreference --steps 2".split(),
-        *"--batch_size 8 --image_size 8 --width_divisor 32 --score_samples 20 --out".split(),
-        str(out),
-    ]
-    ok(run_script(*args))
+    config = ArchitecturesConfig(
+        num_architectures=1,
+        reference=False,
+        steps=2,
+        batch_size=8,
+        image_size=8,
+        width_divisor=32,
+        score_samples=20,
+        out=str(out),
+    )
+    kwgan.experiment.run(config)
 
     table = json.loads((out / "table.json").read_text())
     assert [row["min_score"] for row in table["rows"]] == [1.0 + 0.5 * i for i in range(17)]
@@ -181,10 +187,10 @@ def test_harness_writes_table_5_and_skips_finished_runs(tmp_path):
     )
     assert (out / "success.png").read_bytes()[:4] == b"\x89PNG"
 
-    again = ok(run_script(*args))
-    assert '"score"' not in again.stdout  # nothing retrained
+    capsys.readouterr()
+    kwgan.experiment.run(config)
+    assert '"score"' not in capsys.readouterr().out  # nothing retrained
     assert json.loads((out / "table.json").read_text()) == table
 
-    changed = run_script(*args, "--batch_size", "4")
-    assert changed.returncode == 1 and "--batch_size 8 → 4" in changed.stderr
-    assert "Traceback" not in changed.stderr
+    with pytest.raises(kwgan.errors.ResumeError, match="--batch_size 8 → 4"):
+        kwgan.experiment.run(config.replace(batch_size=4))

@@ -3,14 +3,25 @@ evaluation, and experiments/convergence.py's table of iterations and seconds to 
 score."""
 
 import json
+import runpy
 
 import keras
 import pytest
 from PIL import Image
 
 import kwgan
-from kwgan.experiment import convergence
-from scripts import killed, ok, run_script
+from kwgan.experiment import ImageConfig, convergence, sweeps
+from scripts import killed, run_script
+
+TINY = dict(
+    dataset="digits",
+    image_size=16,
+    arch="cifar-dcgan",
+    dim=4,
+    batch_size=16,
+    critic_steps=1,
+    num_samples=20,
+)
 
 
 def test_wgan_gp_with_rmsprop_keeps_its_learning_rate_and_losses():
@@ -37,18 +48,14 @@ def test_quality_over_time_writes_both_panels(tmp_path):
         assert image.format == "PNG" and image.width > 2 * image.height
 
 
-@pytest.mark.backend_neutral  # the flag's plumbing and the stopwatch, not the training numbers
+@pytest.mark.backend_neutral  # the config's plumbing and the stopwatch, not the training numbers
 def test_lsun_evaluations_carry_training_seconds_under_the_chosen_optimizer(tmp_path):
     out = tmp_path / "run"
-    ok(
-        run_script(
-            *"experiments/lsun.py --dataset digits --image_size 16 --arch cifar-dcgan".split(),
-            *"--dim 4 --objective wgan-gp --optimizer rmsprop --steps 2 --eval_every 1".split(),
-            *"--batch_size 16 --critic_steps 1 --num_samples 20 --out".split(),
-            str(out),
-        )
+    config = ImageConfig(
+        **TINY, objective="wgan-gp", optimizer="rmsprop", steps=2, eval_every=1, out=str(out)
     )
-    metrics = json.loads((out / "metrics.json").read_text())
+    metrics = kwgan.experiment.run(config)
+    assert metrics == json.loads((out / "metrics.json").read_text())
     assert metrics["config"]["optimizer"] == "rmsprop"
     first, second = metrics["evaluations"]
     assert (first["iteration"], second["iteration"]) == (1, 2)
@@ -92,22 +99,24 @@ tiny = dict(dataset="digits", image_size=16, arch="cifar-dcgan", dim=4, batch_si
             steps=4, eval_every=2, critic_steps=1, num_samples=20, checkpoint_every=2)
 runs = {"wgan": ImageConfig(**tiny, objective="wgan", warmup=False),
         "dcgan": ImageConfig(**tiny, objective="dcgan")}
-sweeps.train_all(sys.argv[1], runs)
+if __name__ == "__main__":
+    sweeps.train_all(sys.argv[1], runs)
 """
 
 
 def test_a_killed_sweep_resumes_to_the_same_runs(tmp_path):
     # Each run trains in the sweep's process, in a fresh Keras session: killed in the second
-    # run's 3rd critic iteration (after its checkpoint at the 2nd), the rerun leaves the first
-    # alone and resumes the second, now the first model its process builds, to the numbers
-    # of the uninterrupted sweep.
+    # run's 3rd critic iteration (after its checkpoint at the 2nd), the rerun (here, in this
+    # process) leaves the first alone and resumes the second, now the first model its
+    # process builds, to the numbers of the uninterrupted sweep (also run here).
     script = tmp_path / "sweep.py"
     script.write_text(SWEEP)
-    ok(run_script(script, tmp_path / "whole"))
+    runs = runpy.run_path(str(script))["runs"]
+    sweeps.train_all(str(tmp_path / "whole"), runs)
     killed("batch", 4 + 3, str(script), tmp_path / "resumed")
     assert json.loads((tmp_path / "resumed/wgan/run.json").read_text())["complete"]
     assert list((tmp_path / "resumed/dcgan/checkpoints").iterdir())  # resumed, not restarted
-    ok(run_script(script, tmp_path / "resumed"))
+    sweeps.train_all(str(tmp_path / "resumed"), runs)
     assert "already holds this finished run" in (tmp_path / "resumed/wgan/log.txt").read_text()
     for name in ("wgan", "dcgan"):
         whole, resumed = tmp_path / "whole" / name, tmp_path / "resumed" / name

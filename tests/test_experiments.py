@@ -317,7 +317,9 @@ def test_conditional_digits_scores_label_accuracy(tmp_path):
     """A conditional digits run scores how often samples show their requested class, mid-run
     (1000 samples) and at the end (--num_samples of them), whatever --num_samples is."""
     out = tmp_path / "acgan"
-    config = tiny_digits(out, arch="cifar-resnet", conditional=True, steps=1, eval_every=1)
+    config = tiny_digits(
+        out, arch="cifar-resnet", image_size=16, conditional=True, steps=1, eval_every=1
+    )
     kwgan.experiment.run(config)
     metrics = read_json(out / "metrics.json")
     assert metrics["config"]["conditional"] is True

@@ -15,8 +15,8 @@ from conftest import to_numpy
 from kwgan.architectures.language import language_critic, language_generator, residual_block_1d
 from kwgan.data import text
 from kwgan.errors import DataNotFoundError
+from kwgan.experiment import LanguageConfig
 from kwgan.metrics import ngrams
-from scripts import ok, run_script
 
 HAS_TFDS = importlib.util.find_spec("tensorflow_datasets") is not None
 
@@ -208,10 +208,11 @@ def test_experiment_writes_samples_divergences_and_figure_and_resumes(tmp_path):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("".join(f"sentence number {i} of a tiny corpus\n" for i in range(700)))
     out = tmp_path / "run"
-    flags = ["--text", str(corpus), "--dim", "4", "--batch_size", "16", "--critic_steps", "2"]
-    flags += ["--eval_every", "1", "--eval_samples", "32", "--out", str(out)]
-    ok(run_script("experiments/language.py", *flags, "--steps", "1"))
-    ok(run_script("experiments/language.py", *flags, "--steps", "2"))  # continues the run
+    config = LanguageConfig(
+        text=str(corpus), dim=4, batch_size=16, critic_steps=2, eval_every=1, eval_samples=32
+    )
+    kwgan.experiment.run(config.replace(steps=1, out=str(out)))
+    kwgan.experiment.run(config.replace(steps=2, out=str(out)))  # continues the run
 
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["generator_iterations"] == 2
@@ -224,10 +225,8 @@ def test_experiment_writes_samples_divergences_and_figure_and_resumes(tmp_path):
 
 
 @pytest.mark.backend_neutral
-def test_experiment_refuses_a_missing_corpus_in_one_line(tmp_path):
-    refused = run_script(
-        "experiments/language.py", "--text", tmp_path / "missing.txt", "--out", tmp_path / "x"
-    )
-    assert refused.returncode == 1
-    assert refused.stderr.strip().splitlines()[-1].endswith("does not exist.")
+def test_experiment_refuses_a_missing_corpus_before_writing(tmp_path):
+    config = LanguageConfig(text=str(tmp_path / "missing.txt"), out=str(tmp_path / "x"))
+    with pytest.raises(DataNotFoundError, match="does not exist"):
+        kwgan.experiment.run(config)
     assert not (tmp_path / "x").exists()

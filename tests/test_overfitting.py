@@ -1,5 +1,5 @@
-"""experiments/overfitting.py end to end on the digits, at toy size, in a subprocess on this
-backend: both panels, their outputs, a killed run resumed, and a refused flag."""
+"""experiments/overfitting.py's recipe end to end on the digits, at toy size, on this
+backend: both panels, their outputs, a killed run (a subprocess) resumed, and a refused size."""
 
 import json
 import os
@@ -9,18 +9,28 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from scripts import error_line, killed, ok, run_script
+import kwgan
+from kwgan.experiment import OverfittingConfig
+from scripts import flags_for, killed
 
-TINY = (
-    "experiments/overfitting.py --dataset digits --train_size 60 --validation_size 30 "
-    "--batch_size 10 --dim 4 --critic_dim 4 --critic_steps 2 --eval_every 2"
-).split()
+TINY = OverfittingConfig(
+    dataset="digits",
+    train_size=60,
+    validation_size=30,
+    batch_size=10,
+    dim=4,
+    critic_dim=4,
+    critic_steps=2,
+    eval_every=2,
+    steps=4,
+)
+SCRIPT = ["experiments/overfitting.py", *flags_for(TINY)]
 
 
 @pytest.fixture(scope="module")
 def out(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("overfitting") / "run"
-    ok(run_script(*TINY, "--steps", "4", "--out", str(out)))
+    kwgan.experiment.run(TINY.replace(out=str(out)))
     return out
 
 
@@ -50,19 +60,17 @@ def test_both_panels_and_their_outputs(out):
 def test_a_killed_run_resumes_to_the_same_evaluations(out, tmp_path):
     # Killed in the second panel's 7th of 8 critic iterations, after a checkpoint at its
     # 6th; the first panel is finished, and the rerun only restores it.
-    killed("batch", 8 + 7, *TINY, "--steps", "4", "--checkpoint_every", "3", "--out", str(tmp_path))
-    ok(run_script(*TINY, "--steps", "4", "--out", str(tmp_path)))
+    killed("batch", 8 + 7, *SCRIPT, "--checkpoint_every=3", f"--out={tmp_path}")
+    kwgan.experiment.run(TINY.replace(out=str(tmp_path)))
     for objective, panel in read(out)["panels"].items():
         resumed = read(tmp_path)["panels"][objective]
         assert resumed["evaluations"] == panel["evaluations"], objective
 
 
 @pytest.mark.backend_neutral
-def test_too_few_images_is_one_line(tmp_path):
-    line = error_line(
-        run_script(
-            *TINY, "--train_size", "1000", "--validation_size", "1000", "--out", str(tmp_path)
-        )
-    )
-    assert "error:" in line and "1797" in line and "--validation_size 1000" in line
+def test_too_few_images_is_refused_before_anything_is_written(tmp_path):
+    config = TINY.replace(train_size=1000, validation_size=1000, out=str(tmp_path / "run"))
+    with pytest.raises(kwgan.errors.DataError, match="1797") as error:
+        kwgan.experiment.run(config)
+    assert "--validation_size 1000" in str(error.value)
     assert os.listdir(tmp_path) == []

@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 
 import kwgan
+from kwgan.experiment import ToyConfig
 from kwgan.tensorboard import TensorBoard
-from scripts import ok, run_script
 
 
 def read_events(log_dir) -> tuple[dict, dict]:
@@ -100,9 +100,8 @@ def test_every_and_bad_images(tiny_gan, tmp_path):
 def test_toy_experiment_writes_tensorboard(tmp_path):
     pytest.importorskip("tensorflow")
     out, log_dir = tmp_path / "toy", tmp_path / "tb"
-    command = "experiments/toy.py --steps 4 --eval_every 2 --eval_samples 100 --dim 8".split()
-    command += ["--batch_size", "16", "--out", out, "--tensorboard", log_dir]
-    ok(run_script(*command))
+    config = ToyConfig(steps=4, eval_every=2, eval_samples=100, dim=8, batch_size=16)
+    kwgan.experiment.run(config.replace(out=str(out), tensorboard=str(log_dir)))
     scalars, _ = read_events(log_dir)
     assert {"d_loss", "g_loss", "w_estimate", "gp", "eval/w1"} <= set(scalars)
     assert list(scalars["d_loss"]) == [1, 2, 3, 4]

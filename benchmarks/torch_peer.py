@@ -4,7 +4,9 @@ Plain eager PyTorch WGAN-GP (Gulrajani et al. 2017) with the paper's DCGAN of
 `gan_64x64.py` (dim 64, 5×5 kernels, layer norm in the critic, Adam 1e-4 with β = (0, 0.9),
 λ = 10, 5 critic iterations per generator iteration, batch 64); `--size 32` gives the
 32×32 network of `gan_cifar.py` (with `--critic_norm none`, as that script has under the
-penalty) and `--arch mlp` the 3 × 512 ReLU MLPs of `gan_toy.py` on 2-D points (batch 256).
+penalty), `--arch infogan` compare_gan's InfoGAN pair for 28×28×1 (Lucic et al. 2018;
+latent 64, no normalisation in the critic under the penalty) and `--arch mlp` the 3 × 512
+ReLU MLPs of `gan_toy.py` on 2-D points (batch 256).
 Times generator iterations per second on synthetic data (the data pipeline is not part of
 the measurement) and prints one JSON line. `benchmarks/speed.py` runs it beside kwgan.
 
@@ -27,6 +29,7 @@ import time
 
 import torch
 from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
 
 
 class LayerNorm2d(nn.Module):
@@ -80,6 +83,40 @@ def critic(dim: int, size: int, channels: int, norm: str) -> nn.Module:
     return nn.Sequential(*layers)
 
 
+def infogan_generator(dim: int, z_dim: int, size: int, channels: int) -> nn.Module:
+    """compare_gan's `AbstractGAN.generator`: two dense layers, two 4×4/2 deconvolutions."""
+    start = size // 4
+    return nn.Sequential(
+        nn.Linear(z_dim, 16 * dim),
+        nn.BatchNorm1d(16 * dim),
+        nn.ReLU(),
+        nn.Linear(16 * dim, start * start * 2 * dim),
+        nn.BatchNorm1d(start * start * 2 * dim),
+        nn.ReLU(),
+        nn.Unflatten(1, (2 * dim, start, start)),
+        nn.ConvTranspose2d(2 * dim, dim, 4, 2, padding=1),
+        nn.BatchNorm2d(dim),
+        nn.ReLU(),
+        nn.ConvTranspose2d(dim, channels, 4, 2, padding=1),
+        nn.Tanh(),
+    )
+
+
+def infogan_critic(dim: int, size: int, channels: int) -> nn.Module:
+    """compare_gan's `AbstractGAN.discriminator` without batch norm (off under a penalty)
+    and without the sigmoid (a critic's score is unbounded)."""
+    return nn.Sequential(
+        nn.Conv2d(channels, dim, 4, 2, padding=1),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(dim, 2 * dim, 4, 2, padding=1),
+        nn.LeakyReLU(0.2),
+        nn.Flatten(),
+        nn.Linear(2 * dim * (size // 4) ** 2, 16 * dim),
+        nn.LeakyReLU(0.2),
+        nn.Linear(16 * dim, 1),
+    )
+
+
 def mlp(n_in: int, n_out: int, dim: int, depth: int = 3) -> nn.Module:
     """`gan_toy.py`'s networks: `depth` ReLU layers of width `dim`, linear output."""
     layers, width = [], n_in
@@ -92,7 +129,7 @@ def mlp(n_in: int, n_out: int, dim: int, depth: int = 3) -> nn.Module:
 def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser()
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    ap.add_argument("--arch", choices=["dcgan", "mlp"], default="dcgan")
+    ap.add_argument("--arch", choices=["dcgan", "infogan", "mlp"], default="dcgan")
     ap.add_argument("--iters", type=int, default=50)
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--dim", type=int, default=None, help="64 (dcgan), 512 (mlp)")
@@ -100,7 +137,7 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--channels", type=int, default=3)
     ap.add_argument("--critic_norm", choices=["layer", "none"], default="layer")
     ap.add_argument("--batch", type=int, default=None, help="64 (dcgan), 256 (mlp)")
-    ap.add_argument("--z", type=int, default=None, help="128 (dcgan), 2 (mlp)")
+    ap.add_argument("--z", type=int, default=None, help="128 (dcgan), 64 (infogan), 2 (mlp)")
     ap.add_argument("--critic_iters", type=int, default=5)
     ap.add_argument("--compile", action="store_true")
     ap.add_argument("--tf32", action="store_true")
@@ -109,7 +146,7 @@ def parse_args() -> argparse.Namespace:
     is_mlp = a.arch == "mlp"
     a.dim = a.dim or (512 if is_mlp else 64)
     a.batch = a.batch or (256 if is_mlp else 64)
-    a.z = a.z or (2 if is_mlp else 128)
+    a.z = a.z or {"mlp": 2, "infogan": 64}.get(a.arch, 128)
     return a
 
 
@@ -117,6 +154,12 @@ def networks(a: argparse.Namespace) -> tuple[nn.Module, nn.Module, tuple[int, ..
     """(generator, critic, shape of one real sample)."""
     if a.arch == "mlp":
         return mlp(a.z, 2, a.dim), mlp(2, 1, a.dim), (2,)
+    if a.arch == "infogan":
+        return (
+            infogan_generator(a.dim, a.z, a.size, a.channels),
+            infogan_critic(a.dim, a.size, a.channels),
+            (a.channels, a.size, a.size),
+        )
     return (
         generator(a.dim, a.z, a.size, a.channels),
         critic(a.dim, a.size, a.channels, a.critic_norm),
@@ -130,6 +173,36 @@ def peak_memory(dev: torch.device) -> dict:
         "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "peak_device_bytes": torch.cuda.max_memory_allocated(dev) if dev.type == "cuda" else None,
     }
+
+
+class FlopCount(TorchDispatchMode):
+    """Counts the floating-point operations of the ATen ops run inside it, with PyTorch's
+    own per-op formulas (`torch.utils.flop_counter.flop_registry`: matrix products and
+    convolutions, forward and backward). `FlopCounterMode` itself cannot be used: its
+    per-module tracking fails inside the penalty's `autograd.grad`."""
+
+    def __init__(self):
+        super().__init__()
+        self.flop = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        from torch.utils.flop_counter import flop_registry
+
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        count = flop_registry.get(func._overloadpacket)
+        if count is not None:
+            self.flop += count(*args, **kwargs, out_val=out)
+        return out
+
+
+def iteration_tflop(iteration) -> float:
+    """TFLOP of one generator iteration, counted as it runs: the forward passes, the
+    penalty's double backward and the backward passes (elementwise ops and the optimizer
+    updates are not counted, as is usual)."""
+    with FlopCount() as counter:
+        iteration(0)
+    return counter.flop / 1e12
 
 
 def main():
@@ -186,6 +259,7 @@ def main():
         gl = gen_step()
         return dl, gl
 
+    tflop = iteration_tflop(iteration)  # before timing: its dispatch mode is slow
     sync = (lambda: torch.cuda.synchronize()) if dev.type == "cuda" else (lambda: None)
     for k in range(a.warmup):
         iteration(k)
@@ -197,7 +271,7 @@ def main():
     sync()
     dt = time.perf_counter() - t
     res = {
-        "peer": "torch-wgangp-dcgan" if a.arch == "dcgan" else "torch-wgangp-mlp",
+        "peer": f"torch-wgangp-{a.arch}",
         "device": str(dev),
         "compile": a.compile,
         "tf32": a.tf32,
@@ -209,6 +283,7 @@ def main():
         "dim": a.dim,
         "batch": a.batch,
         "gen_iters_per_s": a.iters / dt,
+        "tflop_per_iter": tflop,
         "final_losses": [float(dl.detach()), float(gl.detach())],
         "torch": torch.__version__,
         **peak_memory(dev),

@@ -28,6 +28,7 @@ _SUBMODULES = (
     "grid",
     "metrics",
     "plots",
+    "precision",
     "run",
     "tensorboard",
 )

@@ -75,6 +75,7 @@ class Run:
         free: Iterable[str] = (),
         target_may_grow: bool = True,
         data: Mapping[str, Mapping[str, Any]] | None = None,
+        defaults: Mapping[str, Any] | None = None,
     ):
         self.directory = os.fspath(directory)
         self.config = dict(config)
@@ -83,6 +84,9 @@ class Run:
         self._lock = None
         self.record: dict | None = None
         self.data = None if data is None else {k: dict(v) for k, v in data.items()}
+        # What a record written before a config field existed holds for it: a run of an
+        # older kwgan resumes under a newer one where the new field keeps its default.
+        self.defaults = dict(defaults or {})
 
     def __enter__(self) -> Run:
         if os.path.exists(self.directory) and not os.path.isdir(self.directory):
@@ -191,10 +195,11 @@ class Run:
 
     def _check_config(self, previous: Mapping[str, Any]) -> None:
         keys = sorted((set(previous) | set(self.config)) - self.free)
-        differing = [k for k in keys if previous.get(k) != self.config.get(k)]
+        recorded = {k: previous.get(k, self.defaults.get(k)) for k in keys}
+        differing = [k for k in keys if recorded[k] != self.config.get(k)]
         if differing:
             changes = ", ".join(
-                f"--{k} {previous.get(k)!r} → {self.config.get(k)!r}" for k in differing
+                f"--{k} {recorded[k]!r} → {self.config.get(k)!r}" for k in differing
             )
             raise ResumeError(
                 f"{self.directory} holds a run with other flags ({changes}); resuming would "

@@ -288,7 +288,9 @@ def run(config: ArchitecturesConfig) -> dict | None:
     to continue)."""
     deadline = None if config.max_minutes is None else time.monotonic() + 60 * config.max_minutes
     # The whole table's lock and record; each pair's directory has its own record too.
-    with kwgan.run.Run(config.out, config.to_dict(), free=config.free_fields()) as run:
+    with kwgan.run.Run(
+        config.out, config.to_dict(), free=config.free_fields(), defaults=config.defaults()
+    ) as run:
         results, reference = {}, None
         try:
             for name, description in runs(config):

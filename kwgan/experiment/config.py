@@ -132,6 +132,16 @@ class Config:
         """The fields that change no result."""
         return tuple(f.name for f in dataclasses.fields(cls) if f.metadata.get("free"))
 
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        """Every field's default, JSON-ready: what a `run.json` recorded before a field
+        existed is taken to hold for it (the field's default is the old behaviour)."""
+        return {
+            f.name: list(f.default) if isinstance(f.default, tuple) else f.default
+            for f in dataclasses.fields(cls)
+            if f.default is not dataclasses.MISSING
+        }
+
     def to_dict(self) -> dict[str, Any]:
         """Every field by name, JSON-ready (tuples as lists): what `run.json` records."""
         return {

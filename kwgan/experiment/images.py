@@ -144,6 +144,13 @@ class ImageConfig(Config):
         None, "WGAN repo's 100-critic-iteration warm-up (default: on for wgan)."
     )
     seed: int = option(0, "Seed of weights, noise and data order.")
+    precision: str = option(
+        "float32",
+        "Numeric precision: float32, mixed_bfloat16 (bfloat16 matrix products, float32 "
+        "weights and penalty) or auto (mixed_bfloat16 where the CPU or GPU multiplies "
+        "bfloat16 natively); a run records what auto resolved to.",
+        choices=kwgan.precision.PRECISIONS,
+    )
     sample_every: int = option(
         500, "Write a sample grid every this many generator iterations.", free=True, minimum=1
     )
@@ -289,18 +296,19 @@ def build_gan(config: ImageConfig) -> kwgan.GAN:
     paper's optimizers unless the config overrides them."""
     keras.utils.set_random_seed(config.seed)
     options = {"conditional": True, "acgan": True} if config.conditional else {}
-    generator, critic = kwgan.architectures.build(
-        config.arch,
-        image_size=config.image_size,
-        channels=config.image_channels,
-        latent_dim=config.latent_dim,
-        objective=config.objective,
-        dim=config.dim,
-        generator_dim=config.generator_dim,
-        critic_dim=config.critic_dim,
-        **options,
-    )
-    gan = kwgan.GAN(generator, critic, seed=config.seed)
+    with kwgan.precision.policy(config.precision):
+        generator, critic = kwgan.architectures.build(
+            config.arch,
+            image_size=config.image_size,
+            channels=config.image_channels,
+            latent_dim=config.latent_dim,
+            objective=config.objective,
+            dim=config.dim,
+            generator_dim=config.generator_dim,
+            critic_dim=config.critic_dim,
+            **options,
+        )
+        gan = kwgan.GAN(generator, critic, seed=config.seed)
     objective = config.objective_spec()
     schedule = objective.schedule(config.critic_steps, config.warmup)
     decay = (config.steps, schedule.total_critic_steps(config.steps)) if config.lr_decay else None
@@ -537,6 +545,9 @@ def describe_data(config: ImageConfig) -> dict:
 def run(config: ImageConfig) -> dict | None:
     """Trains `config` (resuming `config.out`), writes its outputs, prints a summary;
     returns its metrics.json (also for a run that had already finished)."""
+    # Recorded resolved, so that a resume on hardware where `auto` means another precision
+    # is refused, naming the field.
+    config = config.replace(precision=kwgan.precision.resolve(config.precision))
     check_environment(config)
     distribute(config)
     data = describe_data(config)  # after `distribute`: reading may start TensorFlow

@@ -79,7 +79,9 @@ def run_sweep(
     sweep's figure and numbers are written again, so that a free field that only reads the
     runs (the convergence table's thresholds) applies.
     """
-    with kwgan_run.Run(config.out, config.to_dict(), free=config.free_fields()) as run:
+    with kwgan_run.Run(
+        config.out, config.to_dict(), free=config.free_fields(), defaults=config.defaults()
+    ) as run:
         metrics = train_all(config.out, runs)
         report = write_outputs(metrics)
         run.complete(config.steps)

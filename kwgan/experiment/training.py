@@ -62,6 +62,7 @@ def resumable(
         free=config.free_fields(),
         target_may_grow=config.target_may_grow,
         data=data,
+        defaults=config.defaults(),
     ) as run:
         if run.already_complete():
             print(run.complete_message)

@@ -2,8 +2,9 @@
 # kwgan's speed on a lent GPU machine, in one command: benchmarks/speed.py on JAX and torch
 # beside the plain PyTorch peer (float32 and mixed_bfloat16, batch 64 and 256) for the
 # WGAN-GP paper's DCGAN 64×64, then a 2000-iteration bfloat16 batch-256 JAX run that must
-# end without a NaN (the penalty stays float32), then digits32 and toy (float32, batch 64)
-# if time allows.
+# end without a NaN (the penalty stays float32), then the Fashion-MNIST InfoGAN network
+# (float32 and mixed_bfloat16, batch 64) and digits32 and toy (float32, batch 64) if time
+# allows.
 # Under 8 minutes on an H200; JSON lines on stdout and, with Markdown tables, under $OUT
 # (runs/device otherwise).
 #
@@ -50,7 +51,8 @@ else
   SIZES=()
 fi
 speed() {
-  $PY benchmarks/speed.py --device "$DEVICE" --backends jax,torch --skip= "${SIZES[@]}" "$@"
+  # --nopeak: peak.py measures CPU throughput only
+  $PY benchmarks/speed.py --device "$DEVICE" --backends jax,torch --skip= --nopeak "${SIZES[@]}" "$@"
 }
 
 speed --workloads dcgan64 --precisions float32,mixed_bfloat16 --batch_sizes "$BATCHES" \
@@ -72,11 +74,14 @@ EOF
 echo "bf16 NaN check: $NAN_CHECK"
 
 if [ "$SECONDS" -lt "$BUDGET" ]; then
+  speed --workloads infogan --precisions float32,mixed_bfloat16 --batch_sizes "$SMALL_BATCHES" \
+    --iterations "$SMALL_ITERS" --warmup 2 --row_timeout 60 \
+    --out "$OUT_DIR/infogan.jsonl" --markdown "$OUT_DIR/infogan.md"
   speed --workloads digits32,toy --precisions float32 --batch_sizes "$SMALL_BATCHES" \
     --iterations "$SMALL_ITERS" --warmup 2 --row_timeout 60 \
     --out "$OUT_DIR/small.jsonl" --markdown "$OUT_DIR/small.md"
 else
-  echo "digits32 and toy left out: ${SECONDS}s spent"
+  echo "infogan, digits32 and toy left out: ${SECONDS}s spent"
 fi
 
 cat "$OUT_DIR"/*.md

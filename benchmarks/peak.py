@@ -37,10 +37,14 @@ def conv_flop() -> float:
 
 
 def rate(run: Callable[[], None], flop: float) -> float:
-    """TFLOP/s of `run` (which must wait for its result), timed for about --seconds."""
+    """TFLOP/s of `run` (which must wait for its result), timed for about --seconds.
+
+    At least one timed call: XLA:CPU's bfloat16 kernels are emulated, and a 2048² product
+    takes tens of seconds there.
+    """
     run()  # warm-up: kernel selection, JIT compilation
     calls, start = 0, time.perf_counter()
-    while time.perf_counter() - start < FLAGS.seconds or calls < 3:
+    while time.perf_counter() - start < FLAGS.seconds or not calls:
         run()
         calls += 1
     return flop * calls / (time.perf_counter() - start) / 1e12

@@ -175,7 +175,7 @@ def _batches(pool, steps: int) -> Iterator[tuple]:
         yield (pool[step % len(pool)],)
 
 
-def _train(gan, pool, generator_iterations: int) -> tuple[float, int, dict[str, float]]:
+def train(gan, pool, generator_iterations: int) -> tuple[float, int, dict[str, float]]:
     """Trains `generator_iterations` more generator iterations with one `fit`; returns the
     seconds, the generator iterations done and the last step's logs."""
     steps = gan.steps_for(generator_iterations)
@@ -221,11 +221,9 @@ def _device_memory(backend: str) -> tuple[str, int | None]:
     return "cpu", None
 
 
-def measure(row: dict[str, Any]) -> dict[str, Any]:
-    """Times one row on this process's backend (KERAS_BACKEND)."""
-    import importlib
-    import resource
-
+def build(row: dict[str, Any]) -> tuple[Any, Any]:
+    """The row's compiled WGAN-GP and its pool of 8 synthetic real batches, warmed up by
+    the row's untimed generator iterations."""
     import keras
     import numpy as np
 
@@ -239,8 +237,23 @@ def measure(row: dict[str, Any]) -> dict[str, Any]:
     shape = (8, row["batch_size"], *workload.shape(row["image_size"]))
     pool = np.random.default_rng(0).uniform(-1, 1, shape).astype("float32")
     if row["warmup"]:
-        _train(gan, pool, row["warmup"])
-    seconds, done, logs = _train(gan, pool, row["iterations"])
+        train(gan, pool, row["warmup"])
+    return gan, pool
+
+
+def measure(row: dict[str, Any]) -> dict[str, Any]:
+    """Times one row on this process's backend (KERAS_BACKEND)."""
+    import importlib
+    import resource
+
+    # isort: off
+    import kwgan  # noqa: F401  (before Keras loads TensorFlow: kwgan's defaults for it)
+    import keras
+
+    # isort: on
+
+    gan, pool = build(row)
+    seconds, done, logs = train(gan, pool, row["iterations"])
     backend = keras.backend.backend()
     device, peak_device = _device_memory(backend)
     return {

@@ -4,10 +4,11 @@ TensorFlow writes 4–10 lines to stderr while it is imported (oneDNN, the CUDA 
 C++ logging that is not yet initialised and so ignores `TF_CPP_MIN_LOG_LEVEL` (TensorFlow ≥
 2.20; abseil-cpp issue 1570), and later lines (cuInit, grappler) that the variable does
 silence. `import kwgan` imports TensorFlow through Keras on every backend where it is
-installed, so this module, imported before `kwgan`, sets the variable and imports TensorFlow
-with stderr's file descriptor pointed at a temporary file: a user's one-line error is then
-the only line. If the import fails, what it wrote is replayed before the traceback.
-`--verbose` keeps the log, and a level the user set in the environment is kept.
+installed, so this module, imported before `kwgan`, sets the variable and imports kwgan (and
+with it TensorFlow, after kwgan's defaults for it) with stderr's file descriptor pointed at a
+temporary file: a user's one-line error is then the only line. If the import fails, what it
+wrote is replayed before the traceback. `--verbose` keeps the log, and a level the user set
+in the environment is kept.
 """
 
 import importlib
@@ -41,4 +42,4 @@ def import_quietly(module: str) -> None:
 
 if not VERBOSE:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import_quietly("tensorflow")
+    import_quietly("kwgan")  # before TensorFlow: its TensorFlow defaults (kwgan/__init__.py)

@@ -8,12 +8,20 @@ first use (`kwgan.metrics`, PEP 562), so training never pulls in the picture sid
 """
 
 import importlib
+import os
 from typing import Any
 
-from kwgan import architectures, errors, objectives
-from kwgan.constraints import WeightClip
-from kwgan.gan import GAN
-from kwgan.schedule import CriticSchedule
+# TensorFlow's oneDNN CPU kernels: on by default only on CPUs with AVX-512 VNNI/BF16 or AMX
+# (TensorFlow 2.9 release notes); elsewhere TensorFlow runs its Eigen kernels, which train
+# the digits network's WGAN-GP step 2.2× slower on an AVX2 AMD EPYC (README, Speed). Read
+# once, when TensorFlow loads, so this counts only where kwgan is imported first (the
+# experiment scripts do, through experiments/startup.py); a value already set is kept.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+
+from kwgan import architectures, errors, objectives  # noqa: E402  (imports TensorFlow)
+from kwgan.constraints import WeightClip  # noqa: E402
+from kwgan.gan import GAN  # noqa: E402
+from kwgan.schedule import CriticSchedule  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -17,6 +17,13 @@ import struct
 import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# One OpenMP thread per process: the suite runs on two xdist workers (and the scripts they
+# start) on two cores, and torch's intra-op pool of one thread per core, doubled up,
+# mostly waits on itself (the torch pass: 281 s with two threads, 222 s with one, same
+# machine and day). Set before torch is imported; the children inherit it.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+# As `import kwgan` sets it, but Keras (and with it TensorFlow) is imported first here.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 # JAX's persistent compilation cache, shared by this session's workers and the scripts they
 # start (tests/scripts.py passes this environment on): the same tiny networks are compiled
 # by hundreds of tests and by each process of a kill chain, and XLA's compile dominates a

@@ -175,7 +175,7 @@ def _batches(pool, steps: int) -> Iterator[tuple]:
         yield (pool[step % len(pool)],)
 
 
-def train(gan, pool, generator_iterations: int) -> tuple[float, int, dict[str, float]]:
+def _train(gan, pool, generator_iterations: int) -> tuple[float, int, dict[str, float]]:
     """Trains `generator_iterations` more generator iterations with one `fit`; returns the
     seconds, the generator iterations done and the last step's logs."""
     steps = gan.steps_for(generator_iterations)
@@ -221,13 +221,17 @@ def _device_memory(backend: str) -> tuple[str, int | None]:
     return "cpu", None
 
 
-def build(row: dict[str, Any]) -> tuple[Any, Any]:
-    """The row's compiled WGAN-GP and its pool of 8 synthetic real batches, warmed up by
-    the row's untimed generator iterations."""
+def measure(row: dict[str, Any]) -> dict[str, Any]:
+    """Times one row on this process's backend (KERAS_BACKEND)."""
+    import importlib
+    import resource
+
+    # isort: off
+    import kwgan  # before Keras loads TensorFlow: kwgan's defaults for it
     import keras
     import numpy as np
 
-    import kwgan
+    # isort: on
 
     workload = WORKLOADS[row["workload"]]
     keras.config.set_dtype_policy(row["precision"])  # before the models are built
@@ -237,23 +241,8 @@ def build(row: dict[str, Any]) -> tuple[Any, Any]:
     shape = (8, row["batch_size"], *workload.shape(row["image_size"]))
     pool = np.random.default_rng(0).uniform(-1, 1, shape).astype("float32")
     if row["warmup"]:
-        train(gan, pool, row["warmup"])
-    return gan, pool
-
-
-def measure(row: dict[str, Any]) -> dict[str, Any]:
-    """Times one row on this process's backend (KERAS_BACKEND)."""
-    import importlib
-    import resource
-
-    # isort: off
-    import kwgan  # noqa: F401  (before Keras loads TensorFlow: kwgan's defaults for it)
-    import keras
-
-    # isort: on
-
-    gan, pool = build(row)
-    seconds, done, logs = train(gan, pool, row["iterations"])
+        _train(gan, pool, row["warmup"])
+    seconds, done, logs = _train(gan, pool, row["iterations"])
     backend = keras.backend.backend()
     device, peak_device = _device_memory(backend)
     return {
@@ -272,8 +261,9 @@ def measure(row: dict[str, Any]) -> dict[str, Any]:
 # -- the parent: rows, peer, output -----------------------------------------------------------
 
 
-def _run(command: list[str], backend: str | None = None) -> dict[str, Any]:
-    """The JSON line a measuring subprocess prints last, or what went wrong."""
+def _execute(command: list[str], backend: str | None = None) -> subprocess.CompletedProcess | None:
+    """`command` run to its end (None if it ran past --row_timeout); a failure's stderr is
+    passed on."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     if backend:
         env["KERAS_BACKEND"] = backend
@@ -282,9 +272,17 @@ def _run(command: list[str], backend: str | None = None) -> dict[str, Any]:
             command, env=env, capture_output=True, text=True, timeout=FLAGS.row_timeout
         )
     except subprocess.TimeoutExpired:
-        return {"timed_out": True}
+        return None
     if proc.returncode:
         sys.stderr.write(proc.stderr[-4000:])
+    return proc
+
+
+def _run(command: list[str], backend: str | None = None) -> dict[str, Any]:
+    """The JSON line a measuring subprocess prints last, or what went wrong."""
+    proc = _execute(command, backend)
+    if proc is None:
+        return {"timed_out": True}
     lines = proc.stdout.strip().splitlines()
     try:
         result = json.loads(lines[-1])
@@ -402,13 +400,8 @@ def peaks() -> Iterator[dict[str, Any]]:
     libraries = dict.fromkeys(["torch", *FLAGS.backends])  # the peer's library first, once
     command += [f"--libraries={','.join(libraries)}", f"--size={FLAGS.peak_size}"]
     command.append(f"--seconds={FLAGS.peak_seconds}")
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    proc = subprocess.run(
-        command, env=env, capture_output=True, text=True, timeout=FLAGS.row_timeout
-    )
-    if proc.returncode:
-        sys.stderr.write(proc.stderr[-4000:])
-    for line in proc.stdout.splitlines():
+    proc = _execute(command)
+    for line in proc.stdout.splitlines() if proc else ():
         if line.startswith("{"):
             yield {"kind": "peak", **json.loads(line)}
 

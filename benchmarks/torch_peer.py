@@ -30,6 +30,7 @@ import time
 import torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.flop_counter import flop_registry
 
 
 class LayerNorm2d(nn.Module):
@@ -186,8 +187,6 @@ class FlopCount(TorchDispatchMode):
         self.flop = 0
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        from torch.utils.flop_counter import flop_registry
-
         kwargs = kwargs or {}
         out = func(*args, **kwargs)
         count = flop_registry.get(func._overloadpacket)

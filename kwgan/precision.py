@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib.util
 import os
 from collections.abc import Iterator
 
@@ -55,7 +54,7 @@ def _gpu_bfloat16() -> bool:
         device = jax.devices()[0]
         capability = getattr(device, "compute_capability", None)  # CUDA devices only
         return device.platform == "gpu" and capability is not None and float(capability) >= 8
-    if backend == "tensorflow" and importlib.util.find_spec("tensorflow"):
+    if backend == "tensorflow":
         import tensorflow as tf
 
         gpus = tf.config.list_physical_devices("GPU")

@@ -128,6 +128,11 @@ def test_lsun_fid_samples(tmp_path, monkeypatch):
     assert [e["iteration"] for e in metrics["fid_evaluations"]] == [1, 2]
     assert metrics["fid_evaluations"][-1]["fid"] == metrics["fid"]["fid"]  # the same noise
     assert metrics["fid_evaluations"][-1]["real_images"] == FID_SAMPLES
+    # Fidelity and diversity apart, in the same features of the same samples.
+    for name in ("precision", "recall", "density", "coverage"):
+        top = FID_SAMPLES / 5 if name == "density" else 1  # density: at most N real balls / k
+        assert 0 <= metrics["fid"][name] <= top
+        assert metrics["fid_evaluations"][-1][name] == metrics["fid"][name]
     assert list((cache / "kwgan").glob("fid_stats_fashion_mnist_test_28_*.npz"))
     # The run records both splits it read: the test split is part of the result.
     record = json.loads((out / "run.json").read_text())

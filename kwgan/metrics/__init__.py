@@ -1,10 +1,11 @@
 """Sample-quality metrics, computed on NumPy arrays after training.
 
 The digits metrics need no Keras backend; FID and KID run the Inception network
-(`kwgan.metrics.inception`) through Keras on whichever backend is active.
+(`kwgan.metrics.inception`) through Keras on whichever backend is active, and precision,
+recall, density and coverage (`kwgan.metrics.manifold`) are NumPy on its features.
 """
 
-from kwgan.metrics import inception, ngrams
+from kwgan.metrics import inception, manifold, ngrams
 from kwgan.metrics.digits import (
     classifier_score,
     digits_report,
@@ -24,4 +25,5 @@ from kwgan.metrics.fid_kid import (
     kid_score,
     real_statistics,
 )
+from kwgan.metrics.manifold import density_coverage, prdc, precision_recall
 from kwgan.metrics.modes import mode_stats

@@ -95,11 +95,14 @@ def check_fid_sizes(samples: int, real_images: int, where: str) -> None:
 
 class FrechetInception:
     """FID and KID (Heusel et al. 2017; Bińkowski et al. 2018) of `samples` samples against
-    a dataset's test split, as compare_gan (Lucic et al. 2018) compares objectives. The
-    samples' Inception features are computed once for both; the real statistics once per
-    evaluator (and cached on disk by `real_statistics` at the dataset's own channels).
-    Each result holds both set sizes beside the numbers (`fid_samples`, `real_images`); a
-    test split with fewer images than `samples` is refused (`check_fid_sizes`)."""
+    a dataset's test split, as compare_gan (Lucic et al. 2018) compares objectives, and
+    beside them precision, recall, density and coverage in the same features
+    (`kwgan.metrics.manifold`), which tell fidelity and diversity apart where FID mixes
+    them. The samples' Inception features are computed once for all; the real statistics
+    and the real k-NN radii once per evaluator (the statistics also cached on disk by
+    `real_statistics` at the dataset's own channels). Each result holds both set sizes
+    beside the numbers (`fid_samples`, `real_images`); a test split with fewer images than
+    `samples` is refused (`check_fid_sizes`)."""
 
     name = "fid_evaluations"
     noise_offset = 3  # the noise comes from the run's seed + 3; KID's subsets from the seed
@@ -140,8 +143,16 @@ class FrechetInception:
         check_fid_sizes(self.samples, len(real.features), f"the test split of {self.dataset!r}")
         return real
 
+    @functools.cached_property
+    def real_radii(self) -> dict[int, np.ndarray]:
+        """The test split's k-NN radii for precision/recall and density/coverage: one pass
+        over its N × N feature distances, the same at every evaluation."""
+        from kwgan.metrics import manifold
+
+        return manifold.real_radii(self.real.features)
+
     def __call__(self, gan: GAN, iteration: int) -> dict[str, Any]:
-        from kwgan.metrics import fid_kid, inception
+        from kwgan.metrics import fid_kid, inception, manifold
 
         z = noise(self.seed + self.noise_offset, self.samples, gan.latent_dim)
         samples = gan.generate(z, labels=gan.class_cycle(len(z)), batch_size=GENERATE_BATCH)
@@ -149,6 +160,7 @@ class FrechetInception:
         return {
             "fid": fid_kid.fid_score(fake, self.real),
             "kid": list(fid_kid.kid_score(fake, self.real, seed=self.seed)),
+            **manifold.prdc(self.real.features, fake.features, real_radii=self.real_radii),
             "fid_samples": self.samples,
             "real_images": len(self.real.features),
         }

@@ -437,5 +437,13 @@ def features(
     if x.ndim != 4 or x.shape[-1] not in (1, 3) or len(x) == 0:
         raise DataError(f"images must be a non-empty [N, H, W, 1 or 3] array, got {x.shape}.")
     check_pixels(x)
-    model = inception_network(x.shape[1:], weights_path=weights_path)
+    model = _network(x.shape[1:], None if weights_path is None else os.fspath(weights_path))
     return model.predict(x, batch_size=batch_size, verbose=1 if verbose else 0)
+
+
+@functools.lru_cache(maxsize=4)
+def _network(image_shape: tuple[int, int, int], weights_path: str | None) -> keras.Model:
+    """`inception_network` kept per image shape and weights file, so that every FID of a
+    run (`--fid_every`, the final one, the real statistics) reuses the compiled predict
+    function Keras keeps on the model instead of tracing the 299×299 graph again."""
+    return inception_network(image_shape, weights_path=weights_path)

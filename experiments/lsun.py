@@ -17,8 +17,9 @@ Steps are *generator* iterations, as in the papers.
 
 `--fid_samples N` scores N samples by FID and KID (Heusel et al. 2017; Bińkowski et al. 2018)
 against the dataset's test split, as compare_gan (Lucic et al. 2018) compares objectives on
-a fixed architecture (`--arch infogan` for (Fashion-)MNIST); `--fid_every K` also does so
-during training.
+a fixed architecture (`--arch infogan` for (Fashion-)MNIST), and by precision, recall
+(Kynkäänniemi et al. 2019), density and coverage (Naeem et al. 2020) in the same features;
+`--fid_every K` also does so during training.
 
 `--distribute` trains data-parallel over every local device, and with --coordinator,
 --num_processes and --process_id (JAX) or TF_CONFIG (TensorFlow) over several hosts; see the

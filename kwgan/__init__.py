@@ -1,10 +1,10 @@
 """kwgan: Wasserstein GANs for Keras 3 on TensorFlow, JAX and PyTorch.
 
 `import kwgan` loads what trains and what a saved `.keras` GAN needs to load (`GAN`, its
-networks' layers, constraints and critic schedule, all registered with Keras); every other
-module — data pipelines, callbacks, metrics, plots, export, experiments — is loaded on
-first use (`kwgan.metrics`, PEP 562), so training never pulls in the picture side
-(matplotlib) or the evaluation networks.
+networks' layers, constraints, critic schedule and generator average, all registered with
+Keras); every other module — data pipelines, callbacks, metrics, plots, export, experiments
+— is loaded on first use (`kwgan.metrics`, PEP 562), so training never pulls in the picture
+side (matplotlib) or the evaluation networks.
 """
 
 import importlib
@@ -19,6 +19,7 @@ from typing import Any
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 from kwgan import architectures, errors, objectives  # noqa: E402  (imports TensorFlow)
+from kwgan.averaging import GeneratorAverage  # noqa: E402
 from kwgan.constraints import WeightClip  # noqa: E402
 from kwgan.gan import GAN  # noqa: E402
 from kwgan.schedule import CriticSchedule  # noqa: E402

@@ -1,7 +1,8 @@
 """Checkpoints that survive a kill at any instant, and the callback that writes them.
 
 A checkpoint is a directory `ckpt-<fit step>.<n>` holding the whole GAN (`gan.weights.h5`:
-both networks, both optimizers' moments and counters, the noise seed) and `state.json`
+both networks, both optimizers' moments and counters, the noise seed, the generator's
+weight average where it keeps one) and `state.json`
 (the fit step and generator iteration it was taken at, and the state of the callbacks
 that keep history, such as `LossHistory` and `EvaluateEvery`). It is written under a hidden
 temporary name, flushed to disk, and renamed into place in one step, so at any instant

@@ -10,7 +10,11 @@ input, int32 `labels` [batch], and its class count in the metadata.
 Beside the graph, the directory holds `kwgan.json` (`METADATA_FILE`): the latent dim and
 output shape a sampler needs to draw noise, plus the caller's training facts (objective,
 architecture, generator iterations, backend). It lives *inside* the SavedModel directory so
-that the model and its description are written, moved and replaced as one unit.
+that the model and its description are written, moved and replaced as one unit. Exported
+from a `kwgan.GAN`, the generator is the one its samples come from — the weight average
+when the GAN keeps one (`kwgan.averaging`) — and the metadata says which:
+`generator_weights` is `"averaged"` (with the `average`'s decay, start and ramp-up) or
+`"raw"`.
 
 Keras 3 can only write a SavedModel natively from the TensorFlow backend (JAX goes through
 jax2tf; torch needs torch_xla and currently fails in `torch.export`). So on every other
@@ -110,11 +114,17 @@ def export_generator(
     *,
     metadata: dict[str, Any] | None = None,
     num_classes: int | None = None,
+    averaged: bool | None = None,
 ) -> str:
     """Exports `generator` (noise [B, latent_dim] → images) to a SavedModel at `path`.
 
     A conditional generator (inputs `[noise, labels]`) needs `num_classes`, written to the
     metadata so that samplers know which labels exist.
+
+    `generator` may also be a `kwgan.GAN`: then its `sampling_generator(averaged)` is
+    exported — the generator's weight average when the GAN keeps one, unless
+    `averaged=False` — with the GAN's `num_classes`, and the metadata names the weights
+    (`generator_weights`: `"averaged"` or `"raw"`, and the `average`'s settings).
 
     `metadata` is merged into `kwgan.json` (it must be JSON-serialisable); `backend`
     defaults to the backend the generator lives on, and `latent_dim`/`output_shape` always
@@ -124,6 +134,7 @@ def export_generator(
     `OutputExistsError` before the export starts (`check_export_path`), so a mistyped path
     cannot wipe an unrelated directory or file. Returns `path` as a string.
     """
+    generator, num_classes, metadata = _from_gan(generator, num_classes, metadata, averaged)
     latent_dim, output_shape, conditional = _check_generator(generator)
     info = _metadata(latent_dim, output_shape, conditional, keras.backend.backend(), metadata)
     if conditional:
@@ -256,6 +267,30 @@ def load_saved_model(path: str | os.PathLike) -> Any:
             f"written by kwgan; {_REEXPORT}."
         )
     return model
+
+
+def _from_gan(
+    model: Any, num_classes: int | None, metadata: dict[str, Any] | None, averaged: bool | None
+) -> tuple[Any, int | None, dict[str, Any] | None]:
+    """(generator, num_classes, metadata) to export for `model`: for a `kwgan.GAN` (which
+    has `sampling_generator`), the generator its samples come from, its class count and the
+    metadata naming those weights; anything else as given."""
+    if not hasattr(model, "sampling_generator"):
+        if averaged:
+            raise ConfigError(
+                "averaged=True exports a GAN's generator average; pass the kwgan.GAN itself, "
+                "not a generator."
+            )
+        return model, num_classes, metadata
+    if metadata is not None and not isinstance(metadata, dict):
+        raise ConfigError(f"metadata must be a dict, got {type(metadata).__name__}.")
+    generator = model.sampling_generator(averaged)
+    average = model.average if generator is not model.generator else None
+    weights = {"generator_weights": "raw" if average is None else "averaged"}
+    if average is not None:
+        weights["average"] = average.get_config()
+    num_classes = model.num_classes if num_classes is None else num_classes
+    return generator, num_classes, {**(metadata or {}), **weights}
 
 
 def _check_generator(generator: Any) -> tuple[int, list[int | None], bool]:

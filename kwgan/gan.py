@@ -31,7 +31,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from kwgan import distribute, penalties
+from kwgan import averaging, distribute, penalties
 from kwgan import objectives as objectives_lib
 from kwgan.backend import GANTrainer
 from kwgan.callbacks.guards import EMPTY_DATA, TerminateOnNonFinite
@@ -55,6 +55,12 @@ class GAN(GANTrainer, keras.Model):
         seed: seed of the noise and interpolation draws (`None`: random).
         num_classes: number of classes of a conditional model; inferred from an AC-GAN
             head, needed otherwise when the generator takes `[noise, labels]`.
+        average: keep an exponential moving average of the generator's weights, updated
+            after every generator iteration (`kwgan.GeneratorAverage(decay, start,
+            ramp_up)`; a float is the decay with the default start). When there is one,
+            `generate`, and with it `SampleGrid`, the FID/KID evaluators and
+            `kwgan.export.export_generator(gan, ...)`, sample from the average;
+            `averaged=False` gives the raw generator. `None` (the default): no average.
 
     Example:
 
@@ -72,6 +78,7 @@ class GAN(GANTrainer, keras.Model):
         latent_dim: int | None = None,
         seed: int | None = None,
         num_classes: int | None = None,
+        average: averaging.GeneratorAverage | float | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -96,6 +103,7 @@ class GAN(GANTrainer, keras.Model):
         self.generator_iterations = self._state_variable("generator_iterations", "int32")
         self.critic_cycle_step = self._state_variable("critic_cycle_step", "int32")
         self.last_generator_loss = self._state_variable("last_generator_loss", "float32")
+        self._averaging = self._create_average(average)
         self.built = True
 
     def _state_variable(self, name: str, dtype: str) -> keras.Variable:
@@ -104,6 +112,76 @@ class GAN(GANTrainer, keras.Model):
         return self.add_weight(
             shape=(), dtype=dtype, initializer="zeros", trainable=False, name=name
         )
+
+    def _create_average(self, average) -> _Averaging | None:
+        """The generator average's float32 variables, one per averaged generator variable,
+        starting at the generator's values. They are the GAN's own (non-trainable)
+        variables, after the counters, so they are saved with it and, on JAX, threaded
+        through the jitted step like the counters."""
+        if average is None:
+            return None
+        if isinstance(average, (int, float)) and not isinstance(average, bool):
+            average = averaging.GeneratorAverage(decay=average)
+        if not isinstance(average, averaging.GeneratorAverage):
+            raise ConfigError(
+                f"average must be a kwgan.GeneratorAverage, a decay or None, got {average!r}."
+            )
+        sources = averaging.averaged_variables(self.generator)
+        if not sources and not self.generator.built:
+            raise ConfigError(
+                "average needs a built generator (its variables exist); build it first, "
+                "e.g. by calling it on an input, or use a functional model."
+            )
+        variables = []
+        for source in sources:
+            variable = self.add_weight(
+                shape=tuple(source.shape),
+                dtype="float32",
+                initializer="zeros",
+                trainable=False,
+                name="generator_average",
+            )
+            # A copy: on JAX a float32 cast is the same buffer, and the jitted step donates
+            # every state buffer once.
+            variable.assign(ops.copy(ops.cast(source, "float32")))
+            variables.append(variable)
+        return _Averaging(average, sources, variables)
+
+    @property
+    def average(self) -> averaging.GeneratorAverage | None:
+        """How the generator's weights are averaged (`None`: they are not)."""
+        return None if self._averaging is None else self._averaging.config
+
+    @property
+    def average_variables(self) -> list:
+        """The float32 average of each `averaging.averaged_variables(generator)` variable, in
+        that order (empty without an average)."""
+        return [] if self._averaging is None else list(self._averaging.variables)
+
+    def averaged_generator(self) -> keras.Model:
+        """A generator model holding the current average: a copy of the generator built
+        once from its config, given the average's values on every call (and the generator's
+        own values of any variable not averaged, such as a seed's state). The copy is not
+        trained or saved with the GAN; export it or predict with it."""
+        if self._averaging is None:
+            raise ConfigError(
+                "This GAN keeps no generator average; construct it with "
+                "kwgan.GAN(..., average=kwgan.GeneratorAverage(decay, start))."
+            )
+        held = self._averaging
+        if held.copy is None:
+            held.copy = averaging.copy_generator(self.generator)
+        values = {id(s): a for s, a in zip(held.sources, held.variables, strict=True)}
+        averaging.assign_average(held.copy, self.generator, values)
+        return held.copy
+
+    def sampling_generator(self, averaged: bool | None = None) -> keras.Model:
+        """The generator that samples come from: the average (`averaged_generator`) when the
+        GAN keeps one and `averaged` is not False, else the raw generator; `averaged=True`
+        insists on the average."""
+        if averaged is None:
+            averaged = self._averaging is not None
+        return self.averaged_generator() if averaged else self.generator
 
     # -- compile -----------------------------------------------------------------------
 
@@ -273,10 +351,13 @@ class GAN(GANTrainer, keras.Model):
             return None
         return (np.arange(n) % self.num_classes).astype("int32")
 
-    def generate(self, noise, labels=None, batch_size: int = 256) -> np.ndarray:
+    def generate(
+        self, noise, labels=None, batch_size: int = 256, averaged: bool | None = None
+    ) -> np.ndarray:
         """float32 NumPy samples for `noise` [n, latent_dim], in inference mode (moving
         batch-norm statistics). A conditional model takes `labels` [n] too; left out they
-        are `class_cycle(n)`."""
+        are `class_cycle(n)`. A GAN with a generator average samples from the average
+        unless `averaged=False` (`sampling_generator`)."""
         noise = np.asarray(noise, "float32")
         if noise.ndim != 2 or noise.shape[1] != self.latent_dim:
             raise ConfigError(f"noise must have shape (n, {self.latent_dim}), got {noise.shape}.")
@@ -298,13 +379,16 @@ class GAN(GANTrainer, keras.Model):
                     f"shape {labels.shape} with range [{labels.min()}, {labels.max()}]."
                 )
             inputs = [noise, labels]
-        return np.asarray(distribute.predict(self.generator, inputs, batch_size), "float32")
+        generator = self.sampling_generator(averaged)
+        return np.asarray(distribute.predict(generator, inputs, batch_size), "float32")
 
     # -- serialisation ------------------------------------------------------------------
 
     def _own_saved_variables(self) -> list:
         # The noise seed's state is not a layer variable, so Keras would not checkpoint
         # it; saving it makes a resumed run draw exactly the noise it would have drawn.
+        # The generator average's variables come after the counters, so a GAN without
+        # one saves (and loads) exactly the variables it did before averaging existed.
         return [
             *self._trainable_variables,
             *self._non_trainable_variables,
@@ -318,10 +402,13 @@ class GAN(GANTrainer, keras.Model):
     def load_own_variables(self, store) -> None:
         variables = self._own_saved_variables()
         if len(store.keys()) != len(variables):
+            averages = len(self.average_variables)
             raise ConfigError(
                 f"The checkpoint holds {len(store.keys())} GAN-level variables, expected "
-                f"{len(variables)} (counters, last generator loss, noise seed): it was not "
-                "written by this version of kwgan.GAN."
+                f"{len(variables)} (counters, last generator loss, noise seed, and "
+                f"{averages} of the generator average): it was written by a GAN "
+                f"{'without' if averages else 'with'} a generator average (or not by "
+                "kwgan.GAN); build the GAN as that one was (GAN(..., average=...))."
             )
         for i, variable in enumerate(variables):
             variable.assign(store[f"{i}"])
@@ -334,15 +421,17 @@ class GAN(GANTrainer, keras.Model):
             "latent_dim": self.latent_dim,
             "seed": self.seed,
             "num_classes": self.num_classes,
+            "average": keras.saving.serialize_keras_object(self.average),
         }
 
     @classmethod
     def from_config(cls, config: dict, custom_objects=None) -> GAN:
         config = dict(config)
-        for key in ("generator", "critic"):
-            config[key] = keras.saving.deserialize_keras_object(
-                config[key], custom_objects=custom_objects
-            )
+        for key in ("generator", "critic", "average"):
+            if config.get(key) is not None:  # no "average" in files from before averaging
+                config[key] = keras.saving.deserialize_keras_object(
+                    config[key], custom_objects=custom_objects
+                )
         return cls(**config)
 
     def get_compile_config(self) -> dict | None:
@@ -368,6 +457,16 @@ class GAN(GANTrainer, keras.Model):
         for key in ("generator_optimizer", "critic_optimizer", "schedule"):
             config[key] = keras.saving.deserialize_keras_object(config[key])
         self.compile(**config)
+
+
+class _Averaging:
+    """A GAN's generator average: its config, the generator variables it averages, their
+    float32 averages, and the copy of the generator that samples from them. A plain
+    object, so that Keras does not track the lists or the copy as the GAN's own."""
+
+    def __init__(self, config: averaging.GeneratorAverage, sources: list, variables: list):
+        self.config, self.sources, self.variables = config, sources, variables
+        self.copy: keras.Model | None = None
 
 
 def _count_inputs(model: keras.layers.Layer) -> int:

@@ -28,8 +28,14 @@ A `Trainer` is mixed into `kwgan.GAN`, which provides the attributes this class 
 networks (`generator`, `critic`), their shapes and inputs (`latent_dim`, `data_shape`,
 `conditional`, `critic_takes_labels`, `acgan`, `num_classes`), the noise `seed_generator`,
 the compiled `objective`, `schedule`, `gp_weight`, `penalty`, AC-GAN weights and
-`fuse_critic_calls`, and the counters `generator_iterations`, `critic_cycle_step` and
-`last_generator_loss`.
+`fuse_critic_calls`, the counters `generator_iterations`, `critic_cycle_step` and
+`last_generator_loss`, and the generator average (`average`, `average_variables`).
+
+The generator average (`kwgan.averaging`) is updated at the end of every generator
+iteration, inside the step on every backend: on JAX it is part of the jitted state like the
+counters (a Python-side copy, updated by a callback, would see the values of the step's
+start, or none at all during a JAX epoch), and a step that refuses its batch runs no
+generator iteration, so it leaves the average as it was.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from kwgan import objectives, penalties
+from kwgan import averaging, objectives, penalties
 from kwgan.errors import DataError
 
 
@@ -103,6 +109,28 @@ class Trainer:
             *self.critic.non_trainable_variables,
         )
         return list({id(v): v for v in variables}.values())
+
+    def averaged_values(self, averages: list, generator_values: list, generator_iteration):
+        """The generator average after generator iteration `generator_iteration` (the
+        counter once that iteration is done), from its current values and the values of
+        `averaging.averaged_variables(generator)` after the iteration's update; pure, for
+        the JAX step. Empty without an average."""
+        if self.average is None:
+            return []
+        return self.average.updated(averages, generator_values, generator_iteration)
+
+    def update_average(self) -> None:
+        """Updates the generator average's variables in place after a generator iteration
+        (TensorFlow, torch; a no-op without an average)."""
+        if self.average is None:
+            return
+        averages = self.average_variables
+        sources = averaging.averaged_variables(self.generator)
+        new = self.averaged_values(
+            [a.value for a in averages], [s.value for s in sources], self.generator_iterations.value
+        )
+        for variable, value in zip(averages, new, strict=True):
+            variable.assign(value)
 
     def _real_labels(self, labels):
         """Validated int32 labels and `{"label_errors": count}` of those outside

@@ -15,14 +15,15 @@ iteration replaced (weights, optimizer moments, noise seed, batch statistics) is
 between its new and its incoming value right after that iteration, where XLA fuses the
 select into the update that produces it (a select of the whole state at the end of the
 step compiled to one more kernel per array on the CPU); the generator iteration runs only
-when due *and* clean, and the counters advance by a select. No host sync is added.
+when due *and* clean (and with it the generator average's update, part of the state like
+the counters), and the counters advance by a select. No host sync is added.
 """
 
 import jax
 import jax.numpy as jnp
 import keras
 
-from kwgan import penalties
+from kwgan import averaging, penalties
 from kwgan.trainer import Trainer
 
 
@@ -194,6 +195,7 @@ class GANTrainer(Trainer):
             self.seed_generator.state,
             self.generator_iterations,
             self.last_generator_loss,
+            *self.average_variables,
         ]
 
     def _generator_iteration(self, values, batch_size):
@@ -234,4 +236,11 @@ class GANTrainer(Trainer):
             values.put_all(opt.variables, opt_values)
         values[id(self.generator_iterations)] = values[id(self.generator_iterations)] + 1
         values[id(self.last_generator_loss)] = loss.astype("float32")
+        averages = self.average_variables
+        updated = self.averaged_values(
+            values.get_all(averages),
+            values.get_all(averaging.averaged_variables(self.generator)),
+            values[id(self.generator_iterations)],
+        )
+        values.put_all(averages, updated)
         return dict(values)

@@ -37,7 +37,8 @@ passes and the draws changed (noise seed, batch-norm statistics), read at the st
 step. Under `tf.distribute` that `cond` runs in cross-replica context, for the reason
 above, as Keras's `LossScaleOptimizer` skips a non-finite step
 (keras/src/optimizers/loss_scale_optimizer.py, `_tf_apply`). The generator iteration is
-due only for a clean batch, and the counters advance by a select.
+due only for a clean batch (and with it the generator average's update, at its end), and
+the counters advance by a select.
 """
 
 from typing import NamedTuple
@@ -240,5 +241,6 @@ class GANTrainer(Trainer):
         else:
             loss = tf.zeros((), "float32")
         self.generator_iterations.assign_add(1)
+        self.update_average()
         self.last_generator_loss.assign(loss)
         return tf.identity(loss)

@@ -81,4 +81,6 @@ class GANTrainer(Trainer):
             with torch.no_grad():
                 self.generator_optimizer.apply(grads, variables)
         self.generator_iterations.assign_add(1)
+        with torch.no_grad():
+            self.update_average()
         self.last_generator_loss.assign(loss.detach())

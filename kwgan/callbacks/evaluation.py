@@ -151,7 +151,9 @@ class ValidationEstimate(EvaluateEvery):
         return float(np.mean(predict(model.critic, images, self.batch_size)))
 
     def _estimate(self, model: keras.Model, iteration: int) -> dict:
-        fake = self._mean_score(model, model.generate(self.noise, batch_size=self.batch_size))
+        # The raw generator: the one the critic trains against, whose gap this measures.
+        fakes = model.generate(self.noise, batch_size=self.batch_size, averaged=False)
+        fake = self._mean_score(model, fakes)
         return {
             "w_train": self._mean_score(model, self.train) - fake,
             "w_validation": self._mean_score(model, self.validation) - fake,

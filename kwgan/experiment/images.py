@@ -7,9 +7,9 @@ bedrooms at 64×64; each objective with its paper's hyperparameters, `kwgan.obje
 * `samples.png` (and `samples_<it>.png` every `sample_every` generator iterations);
 * `samples.npy`: `num_samples` images, float32 NHWC in [−1, 1];
 * `metrics.json`: the config, timings, parameter counts, the digits report (digits only),
-  the evaluations (`eval_every`: the digits score; `fid_every`: FID and KID), the final FID
-  and KID (`fid_samples` samples against the test split's `real_images`) and every logged
-  loss;
+  the evaluations (`eval_every`: the digits score; `fid_every`: FID, KID, precision,
+  recall, density, coverage), the final ones (`fid_samples` samples against the test
+  split's `real_images`) and every logged loss;
 * `w_estimate.png` (Wasserstein objectives), `gan.keras`, `run.json` (the config and the
   data read, `describe_data`), `checkpoints/`, and with `export` a TensorFlow SavedModel of
   the generator.
@@ -33,7 +33,7 @@ import kwgan
 from kwgan.errors import ConfigError
 from kwgan.experiment import training
 from kwgan.experiment.config import Config, checkpoint_option, option, out_option, time_limit_option
-from kwgan.metrics import evaluators
+from kwgan.metrics import evaluators, manifold
 
 OPTIMIZERS = ("adam", "rmsprop")
 # How the process flags go together: one JAX run over several processes needs all three.
@@ -122,6 +122,18 @@ class ImageConfig(Config):
     lr_decay: bool = option(
         False, "Decay both learning rates linearly to 0 over --steps, as gan_cifar_resnet.py."
     )
+    ema_decay: float | None = option(
+        None,
+        "Sample, score and export an exponential moving average of the generator's weights "
+        "with this decay per generator iteration (e.g. 0.999; BigGAN and StudioGAN use "
+        "0.9999); default: the raw generator.",
+    )
+    ema_start: int = option(
+        1000,
+        "Generator iterations before the average starts (it copies the weights until then: "
+        "an average from the initial weights keeps them for long).",
+        minimum=0,
+    )
     eval_every: int | None = option(
         None,
         "Digits: score 1000 samples every this many generator iterations (metrics.json "
@@ -130,14 +142,16 @@ class ImageConfig(Config):
     )
     fid_samples: int | None = option(
         None,
-        "After training, FID and KID of this many samples against the dataset's test split "
-        "(metrics.json 'fid'; needs the FID Inception weights).",
-        minimum=2,
+        "After training, FID and KID of this many samples against the dataset's test split, "
+        "with precision, recall, density and coverage in the same features (metrics.json "
+        "'fid'; needs the FID Inception weights; at least 6, the k = 5 neighbours of "
+        "density and coverage plus the point itself).",
+        minimum=manifold.DENSITY_COVERAGE_K + 1,
     )
     fid_every: int | None = option(
         None,
-        "Also FID and KID of --fid_samples samples every this many generator iterations "
-        "(metrics.json 'fid_evaluations').",
+        "Also FID, KID, precision, recall, density and coverage of --fid_samples samples "
+        "every this many generator iterations (metrics.json 'fid_evaluations').",
         minimum=1,
     )
     warmup: bool | None = option(
@@ -212,6 +226,8 @@ class ImageConfig(Config):
         return objective.with_optimizer(self.optimizer) if self.optimizer else objective
 
     def validate(self) -> None:
+        if self.ema_decay is not None and not 0 < self.ema_decay < 1:
+            raise ConfigError(f"ema_decay must be in (0, 1), got {self.ema_decay}.")
         if self.eval_every and self.dataset != "digits":
             raise ConfigError("eval_every scores digits only (the classifier is a digits one).")
         if self.dataset == "digits" and self.num_samples < 10:
@@ -308,7 +324,12 @@ def build_gan(config: ImageConfig) -> kwgan.GAN:
             critic_dim=config.critic_dim,
             **options,
         )
-        gan = kwgan.GAN(generator, critic, seed=config.seed)
+        average = (
+            None
+            if config.ema_decay is None
+            else kwgan.GeneratorAverage(config.ema_decay, start=config.ema_start)
+        )
+        gan = kwgan.GAN(generator, critic, seed=config.seed, average=average)
     objective = config.objective_spec()
     schedule = objective.schedule(config.critic_steps, config.warmup)
     decay = (config.steps, schedule.total_critic_steps(config.steps)) if config.lr_decay else None
@@ -492,7 +513,7 @@ def write_outputs(gan: kwgan.GAN, config: ImageConfig, samples: np.ndarray, metr
     write_json(os.path.join(config.out, training.METRICS_FILE), metrics)
     if config.export:
         kwgan.export.export_generator(
-            gan.generator,
+            gan,  # the generator average, where the GAN keeps one
             config.export,
             metadata={
                 "objective": config.objective,
@@ -500,7 +521,6 @@ def write_outputs(gan: kwgan.GAN, config: ImageConfig, samples: np.ndarray, metr
                 "dataset": config.dataset,
                 "generator_iterations": metrics["generator_iterations"],
             },
-            num_classes=gan.num_classes,
         )
 
 
@@ -522,6 +542,11 @@ def summary(config: ImageConfig, metrics: dict) -> str:
         lines.append(
             f"FID {f['fid']:.2f}, KID {kid_mean:.4f} ± {kid_std:.4f} ({f['fid_samples']} samples)"
         )
+        if "precision" in f:  # fidelity (precision, density) and diversity apart
+            lines.append(
+                f"precision {f['precision']:.3f}, recall {f['recall']:.3f}, "
+                f"density {f['density']:.3f}, coverage {f['coverage']:.3f}"
+            )
     return "\n".join(lines)
 
 

@@ -20,6 +20,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 from kwgan import architectures, errors, objectives  # noqa: E402  (imports TensorFlow)
 from kwgan.averaging import GeneratorAverage  # noqa: E402
+from kwgan.batch_norm import StandingStatistics  # noqa: E402
 from kwgan.constraints import WeightClip  # noqa: E402
 from kwgan.gan import GAN  # noqa: E402
 from kwgan.schedule import CriticSchedule  # noqa: E402

@@ -26,8 +26,9 @@ non-trainable ones, such as batch normalisation's moving mean and variance — a
 is kept in float32 whatever the dtype policy, so that bfloat16 weights' rounding does not
 swamp the (1 − β) w increments. Batch-norm statistics averaged alongside the weights are
 only one choice: statistics recomputed for the averaged weights ("standing" statistics, as
-BigGAN's `accumulate_standing_stats`) are the other, and would be one more function over the
-averaged copy the GAN builds (`GAN.averaged_generator`). Keras's optimizer `use_ema` is
+BigGAN's `accumulate_standing_stats`) and each batch's own are the others, which
+`kwgan.batch_norm` computes on copies of the averaged generator
+(`GAN.sampling_generator(statistics=...)`). Keras's optimizer `use_ema` is
 not this: it averages the trainable variables only, and is swapped into the model rather
 than kept beside it.
 """

@@ -31,7 +31,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from kwgan import averaging, distribute, penalties
+from kwgan import averaging, batch_norm, distribute, penalties
 from kwgan import objectives as objectives_lib
 from kwgan.backend import GANTrainer
 from kwgan.callbacks.guards import EMPTY_DATA, TerminateOnNonFinite
@@ -104,6 +104,7 @@ class GAN(GANTrainer, keras.Model):
         self.critic_cycle_step = self._state_variable("critic_cycle_step", "int32")
         self.last_generator_loss = self._state_variable("last_generator_loss", "float32")
         self._averaging = self._create_average(average)
+        self._sampling_copies = _SamplingCopies()
         self.built = True
 
     def _state_variable(self, name: str, dtype: str) -> keras.Variable:
@@ -175,13 +176,40 @@ class GAN(GANTrainer, keras.Model):
         averaging.assign_average(held.copy, self.generator, values)
         return held.copy
 
-    def sampling_generator(self, averaged: bool | None = None) -> keras.Model:
+    def sampling_generator(
+        self,
+        averaged: bool | None = None,
+        statistics: str | batch_norm.StandingStatistics = "moving",
+    ) -> keras.Model:
         """The generator that samples come from: the average (`averaged_generator`) when the
         GAN keeps one and `averaged` is not False, else the raw generator; `averaged=True`
-        insists on the average."""
+        insists on the average.
+
+        `statistics` says which batch-norm statistics it samples with (`kwgan.batch_norm`):
+        `"moving"` (the default) returns that generator itself; `"batch"` a copy of it that
+        normalises each batch by its own statistics (`BatchStatisticsGenerator`), as the
+        references sample; `"standing"` or a `kwgan.StandingStatistics` a copy with
+        statistics recomputed for its weights (BigGAN's standing statistics). Either copy is
+        the GAN's one copy for that kind, refilled on every call; the GAN's own variables,
+        the average's included, are never changed."""
+        statistics = batch_norm.get(statistics)
         if averaged is None:
             averaged = self._averaging is not None
-        return self.averaged_generator() if averaged else self.generator
+        source = self.averaged_generator() if averaged else self.generator
+        if statistics == "moving":
+            return source
+        copies = self._sampling_copies
+        if statistics == "batch":
+            if copies.batch is None:
+                copy = averaging.copy_generator(self.generator)
+                copies.batch = batch_norm.BatchStatisticsGenerator(copy, name=f"{copy.name}_batch")
+            averaging.assign_average(copies.batch.generator, source, {})
+            return copies.batch
+        if copies.standing is None:
+            copies.standing = averaging.copy_generator(self.generator)
+        averaging.assign_average(copies.standing, source, {})
+        inputs = statistics.inputs(self.latent_dim, self.num_classes)
+        return batch_norm.accumulate_standing_statistics(copies.standing, inputs)
 
     # -- compile -----------------------------------------------------------------------
 
@@ -352,12 +380,21 @@ class GAN(GANTrainer, keras.Model):
         return (np.arange(n) % self.num_classes).astype("int32")
 
     def generate(
-        self, noise, labels=None, batch_size: int = 256, averaged: bool | None = None
+        self,
+        noise,
+        labels=None,
+        batch_size: int = 256,
+        averaged: bool | None = None,
+        statistics: str | batch_norm.StandingStatistics = "moving",
     ) -> np.ndarray:
-        """float32 NumPy samples for `noise` [n, latent_dim], in inference mode (moving
-        batch-norm statistics). A conditional model takes `labels` [n] too; left out they
+        """float32 NumPy samples for `noise` [n, latent_dim], in inference mode with the
+        moving batch-norm statistics unless `statistics` says otherwise (`"batch"`: each
+        batch of `batch_size` rows normalised by its own statistics, the last by its
+        remainder's — data-parallel JAX pads that one with copies of the first row, which
+        it then counts; `"standing"` or a `kwgan.StandingStatistics`: recomputed ones; see
+        `sampling_generator`). A conditional model takes `labels` [n] too; left out they
         are `class_cycle(n)`. A GAN with a generator average samples from the average
-        unless `averaged=False` (`sampling_generator`)."""
+        unless `averaged=False`."""
         noise = np.asarray(noise, "float32")
         if noise.ndim != 2 or noise.shape[1] != self.latent_dim:
             raise ConfigError(f"noise must have shape (n, {self.latent_dim}), got {noise.shape}.")
@@ -379,7 +416,7 @@ class GAN(GANTrainer, keras.Model):
                     f"shape {labels.shape} with range [{labels.min()}, {labels.max()}]."
                 )
             inputs = [noise, labels]
-        generator = self.sampling_generator(averaged)
+        generator = self.sampling_generator(averaged, statistics)
         return np.asarray(distribute.predict(generator, inputs, batch_size), "float32")
 
     # -- serialisation ------------------------------------------------------------------
@@ -457,6 +494,16 @@ class GAN(GANTrainer, keras.Model):
         for key in ("generator_optimizer", "critic_optimizer", "schedule"):
             config[key] = keras.saving.deserialize_keras_object(config[key])
         self.compile(**config)
+
+
+class _SamplingCopies:
+    """The copies of the generator that sample with batch or standing batch-norm
+    statistics (`GAN.sampling_generator`), built on first use. A plain object, so that
+    Keras does not track them as the GAN's own: they are neither trained nor saved."""
+
+    def __init__(self):
+        self.batch: batch_norm.BatchStatisticsGenerator | None = None
+        self.standing: keras.Model | None = None
 
 
 class _Averaging:

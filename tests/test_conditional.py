@@ -160,18 +160,31 @@ def test_generate_cycles_labels_and_checks_them():
         gan.generate(np.zeros((2, 5)))
 
 
+def tiny_conditional_images(num_classes=10, size=8) -> tuple[keras.Model, keras.Model]:
+    """A [noise, labels] → 8×8×1 generator and an AC-GAN critic ([score, logits]), a few
+    dense layers each: the grid's layout depends on the class count, not the networks
+    (cifar-resnet's conditional pair is built and trained in test_experiments.py)."""
+    z = keras.Input((4,))
+    y = keras.Input((), dtype="int32")
+    h = keras.layers.Concatenate()([z, keras.layers.Embedding(num_classes, 4)(y)])
+    pixels = keras.layers.Dense(size * size, activation="tanh")(h)
+    generator = keras.Model([z, y], keras.layers.Reshape((size, size, 1))(pixels))
+    x = keras.Input((size, size, 1))
+    h = keras.layers.Dense(8, activation="relu")(keras.layers.Flatten()(x))
+    critic = keras.Model(x, [keras.layers.Dense(1)(h), keras.layers.Dense(num_classes)(h)])
+    return generator, critic
+
+
 def test_conditional_sample_grid_has_a_column_per_class(tmp_path):
     from PIL import Image
 
-    generator, critic = kwgan.architectures.build(
-        "cifar-resnet", image_size=32, channels=1, dim=8, conditional=True, acgan=True
-    )
-    gan = kwgan.GAN(generator, critic, seed=0)
+    gan = kwgan.GAN(*tiny_conditional_images(), seed=0)
     gan.compile("wgan-gp", critic_steps=1)
-    x = np.random.default_rng(0).uniform(-1, 1, (8, 32, 32, 1)).astype("float32")
+    x = np.random.default_rng(0).uniform(-1, 1, (8, 8, 8, 1)).astype("float32")
     grid = kwgan.callbacks.SampleGrid(str(tmp_path), every=1, n=16, scale=1)
     logs = gan.fit(x, np.arange(8) % 10, batch_size=4, callbacks=[grid], verbose=0).history
     assert np.isfinite(logs["ac_loss"]).all()
     width, height = Image.open(tmp_path / "samples.png").size
-    assert width > height  # 10 columns × 2 rows
+    # 10 columns × 2 rows of 8×8 images, one padding pixel around and between them
+    assert (width, height) == (10 * 9 + 1, 2 * 9 + 1)
     assert int(to_numpy(gan.generator_iterations)) == 2

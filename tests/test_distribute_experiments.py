@@ -37,6 +37,7 @@ from PIL import Image
 
 import kwgan
 from kwgan.errors import ConfigError
+from kwgan.experiment import ImageConfig
 from scripts import BACKEND, cpu_devices, error_line, finish, free_ports, start, succeed
 
 HAS_TF = importlib.util.find_spec("tensorflow") is not None
@@ -297,13 +298,25 @@ def test_global_batch_must_divide_among_the_devices(tmp_path, photos):
     assert proc.returncode == 1 and not tmp_path.joinpath("run.json").exists()
 
 
+def tiny_config(photos: Path, out: Path, **fields) -> ImageConfig:
+    """`tiny`'s run as a config, for the refusals that need no process of their own."""
+    return ImageConfig(
+        dataset="folder", data_dir=str(photos), image_size=16, dim=4, batch_size=16, steps=2,
+        critic_steps=2, num_samples=10, sample_every=1, checkpoint_every=2,
+        arch=ARCH[BACKEND], out=str(out), **fields,
+    )  # fmt: skip
+
+
 @tensorflow_only
 def test_tensorflow_refuses_the_jax_process_flags(tmp_path, photos):
-    args = tiny(
-        photos, tmp_path, "--distribute", "--coordinator", "localhost:1", "--num_processes", "2"
-    )
-    (proc,) = finish(launch(*args, "--process_id", "0"))
-    assert "TF_CONFIG" in error_line(proc)
+    # Refused before anything starts (the CLI's one-line form: tests/test_cli.py).
+    config = tiny_config(
+        photos, tmp_path, distribute=True, coordinator="localhost:1", num_processes=2,
+        process_id=0,
+    )  # fmt: skip
+    with pytest.raises(ConfigError, match="TF_CONFIG"):
+        kwgan.experiment.run(config)
+    assert not tmp_path.joinpath("run.json").exists()
 
 
 @jax_only
@@ -319,11 +332,9 @@ def test_several_processes_refuse_a_time_limit(tmp_path, photos):
     assert not tmp_path.joinpath("run.json").exists()
 
 
-@jax_only
+@pytest.mark.backend_neutral  # the config's own check, before any backend runs
 def test_process_flags_need_distribute_and_each_other(tmp_path, photos):
-    without, partial = finish(
-        launch(*tiny(photos, tmp_path / "without", "--num_processes", "2")),
-        launch(*tiny(photos, tmp_path / "partial", "--distribute", "--num_processes", "2")),
-    )
-    assert "num_processes trains over several processes: add distribute" in error_line(without)
-    assert "go together" in error_line(partial)
+    with pytest.raises(ConfigError, match="num_processes trains over several processes: add dis"):
+        tiny_config(photos, tmp_path, num_processes=2)
+    with pytest.raises(ConfigError, match="go together"):
+        tiny_config(photos, tmp_path, distribute=True, num_processes=2)

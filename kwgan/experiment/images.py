@@ -36,6 +36,11 @@ from kwgan.experiment.config import Config, checkpoint_option, option, out_optio
 from kwgan.metrics import evaluators, manifold
 
 OPTIMIZERS = ("adam", "rmsprop")
+TIME_LIMIT_OVER_PROCESSES = (
+    "max_minutes would stop each process by its own clock, and processes that stop at "
+    "different steps wait for each other forever; over several processes, stop the run by "
+    "killing it and rerun the command to resume."
+)
 # How the process flags go together: one JAX run over several processes needs all three.
 PROCESS_FIELDS = ("coordinator", "num_processes", "process_id")
 
@@ -261,6 +266,8 @@ class ImageConfig(Config):
                 "coordinator, num_processes and process_id go together: pass all three to "
                 "every process."
             )
+        if self.max_minutes and self.num_processes > 1:
+            raise ConfigError(TIME_LIMIT_OVER_PROCESSES)
         if self.process_id >= self.num_processes:
             raise ConfigError(
                 f"process_id {self.process_id} is not one of the num_processes "
@@ -299,12 +306,8 @@ def distribute(config: ImageConfig) -> None:
             f"batch_size {config.batch_size} (the global batch) does not divide among the "
             f"{devices} devices training it; pass a multiple of {devices}."
         )
-    if config.max_minutes and kwgan.distribute.several_processes():
-        raise ConfigError(
-            "max_minutes would stop each process by its own clock, and processes that stop "
-            "at different steps wait for each other forever; over several processes, stop the "
-            "run by killing it and rerun the command to resume."
-        )
+    if config.max_minutes and kwgan.distribute.several_processes():  # TF_CONFIG workers
+        raise ConfigError(TIME_LIMIT_OVER_PROCESSES)
 
 
 def build_gan(config: ImageConfig) -> kwgan.GAN:

@@ -20,10 +20,11 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# The CPU build of PyTorch first: an unpinned torch would pull a multi-GB CUDA build.
-	# --no-compile: pip would byte-compile every module of TensorFlow, JAX and torch (~40 s
-	# of a 2-core setup); Python compiles, and caches, only the modules a run imports.
-	$(BIN)/pip install --quiet --no-compile torch==2.13.0
-	$(BIN)/pip install --quiet --no-compile -e '.[all]'
+	# Not --no-compile: it would save ~40 s here, but where PYTHONDONTWRITEBYTECODE is set
+	# (as on CI's machines) every process would then compile TensorFlow's modules again
+	# (the TensorFlow test pass: 491 s -> 794 s).
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[all]'
 	touch $(STAMP)
 
 $(WEIGHTS): | $(STAMP)

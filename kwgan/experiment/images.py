@@ -153,6 +153,13 @@ class ImageConfig(Config):
         "density and coverage plus the point itself).",
         minimum=manifold.DENSITY_COVERAGE_K + 1,
     )
+    compare_sampling: bool = option(
+        False,
+        "After training, also score (as fid_samples) the four ways to sample: the raw and the "
+        "averaged generator, each with the moving and with standing batch-norm statistics, "
+        "and the raw one with batch statistics (metrics.json 'sampling'; needs fid_samples "
+        "and ema_decay).",
+    )
     fid_every: int | None = option(
         None,
         "Also FID, KID, precision, recall, density and coverage of --fid_samples samples "
@@ -239,6 +246,8 @@ class ImageConfig(Config):
             raise ConfigError(
                 "num_samples must be >= 10 on the digits: the score averages over 10 splits."
             )
+        if self.compare_sampling and not (self.fid_samples and self.ema_decay):
+            raise ConfigError("compare_sampling needs fid_samples and ema_decay.")
         if self.fid_every and not self.fid_samples:
             raise ConfigError("fid_every needs fid_samples (how many to score).")
         if self.fid_samples and not self.info.has_test_split:
@@ -483,9 +492,10 @@ def final_outputs(gan: kwgan.GAN, config: ImageConfig, stateful: dict) -> tuple[
     }
     final_fid = {}
     if config.fid_samples:
-        final_fid = {
-            "fid": {**fid_evaluator(config)(gan, iterations), "fid_samples": config.fid_samples}
-        }
+        evaluate = fid_evaluator(config)
+        final_fid = {"fid": {**evaluate(gan, iterations), "fid_samples": config.fid_samples}}
+        if config.compare_sampling:
+            final_fid["sampling"] = compare_sampling(gan, evaluate)
     metrics = {
         "config": config.result_fields(),
         "backend": keras.backend.backend(),
@@ -503,6 +513,28 @@ def final_outputs(gan: kwgan.GAN, config: ImageConfig, stateful: dict) -> tuple[
         "logs": {"iterations": curve.iterations, **curve.history},
     }
     return samples, metrics
+
+
+# The ways to sample a GAN that keeps a generator average (issue 21: which one evaluation
+# and export should use): (averaged, batch-norm statistics) by name.
+SAMPLING = {
+    "raw, moving statistics": (False, "moving"),
+    "raw, batch statistics": (False, "batch"),
+    "raw, standing statistics": (False, "standing"),
+    "averaged, averaged statistics": (True, "moving"),
+    "averaged, standing statistics": (True, "standing"),
+}
+
+
+def compare_sampling(gan: kwgan.GAN, evaluate: evaluators.FrechetInception) -> dict:
+    """`evaluate`'s numbers for each way to sample in `SAMPLING`, from the same noise
+    against the same real set: the raw generator as `generate` used to sample and as the
+    references sample (batch statistics), and the average with the statistics averaged
+    alongside its weights or recomputed for them (BigGAN's standing statistics)."""
+    return {
+        name: evaluate.score(gan, averaged=averaged, statistics=statistics)
+        for name, (averaged, statistics) in SAMPLING.items()
+    }
 
 
 def write_outputs(gan: kwgan.GAN, config: ImageConfig, samples: np.ndarray, metrics: dict) -> None:
@@ -550,6 +582,8 @@ def summary(config: ImageConfig, metrics: dict) -> str:
                 f"precision {f['precision']:.3f}, recall {f['recall']:.3f}, "
                 f"density {f['density']:.3f}, coverage {f['coverage']:.3f}"
             )
+    for name, m in metrics.get("sampling", {}).items():
+        lines.append(f"  {name}: FID {m['fid']:.2f}, KID {m['kid'][0]:.4f}")
     return "\n".join(lines)
 
 

@@ -152,10 +152,24 @@ class FrechetInception:
         return manifold.real_radii(self.real.features)
 
     def __call__(self, gan: GAN, iteration: int) -> dict[str, Any]:
+        return self.score(gan)
+
+    def score(
+        self, gan: GAN, *, averaged: bool | None = None, statistics: Any = "moving"
+    ) -> dict[str, Any]:
+        """The numbers of `gan`'s samples drawn as `gan.generate(averaged=...,
+        statistics=...)` draws them (by default, as `generate` does): one evaluator scores
+        several ways of sampling one GAN against one real set, from the same noise."""
         from kwgan.metrics import fid_kid, inception, manifold
 
         z = noise(self.seed + self.noise_offset, self.samples, gan.latent_dim)
-        samples = gan.generate(z, labels=gan.class_cycle(len(z)), batch_size=GENERATE_BATCH)
+        samples = gan.generate(
+            z,
+            labels=gan.class_cycle(len(z)),
+            batch_size=GENERATE_BATCH,
+            averaged=averaged,
+            statistics=statistics,
+        )
         fake = fid_kid.RealStatistics.from_features(inception.features(samples))
         return {
             "fid": fid_kid.fid_score(fake, self.real),

@@ -159,6 +159,12 @@ class GAN(GANTrainer, keras.Model):
         that order (empty without an average)."""
         return [] if self._averaging is None else list(self._averaging.variables)
 
+    @property
+    def averaged_sources(self) -> list:
+        """The generator variables the average follows (`averaging.averaged_variables`,
+        found once when the GAN is built), in `average_variables`' order."""
+        return [] if self._averaging is None else list(self._averaging.sources)
+
     def averaged_generator(self) -> keras.Model:
         """A generator model holding the current average: a copy of the generator built
         once from its config, given the average's values on every call (and the generator's

@@ -29,7 +29,8 @@ networks (`generator`, `critic`), their shapes and inputs (`latent_dim`, `data_s
 `conditional`, `critic_takes_labels`, `acgan`, `num_classes`), the noise `seed_generator`,
 the compiled `objective`, `schedule`, `gp_weight`, `penalty`, AC-GAN weights and
 `fuse_critic_calls`, the counters `generator_iterations`, `critic_cycle_step` and
-`last_generator_loss`, and the generator average (`average`, `average_variables`).
+`last_generator_loss`, and the generator average (`average`, `average_variables`,
+`averaged_sources`).
 
 The generator average (`kwgan.averaging`) is updated at the end of every generator
 iteration, inside the step on every backend: on JAX it is part of the jitted state like the
@@ -43,7 +44,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from kwgan import averaging, objectives, penalties
+from kwgan import objectives, penalties
 from kwgan.errors import DataError
 
 
@@ -113,7 +114,7 @@ class Trainer:
     def averaged_values(self, averages: list, generator_values: list, generator_iteration):
         """The generator average after generator iteration `generator_iteration` (the
         counter once that iteration is done), from its current values and the values of
-        `averaging.averaged_variables(generator)` after the iteration's update; pure, for
+        `averaged_sources` after the iteration's update; pure, for
         the JAX step. Empty without an average."""
         if self.average is None:
             return []
@@ -125,9 +126,10 @@ class Trainer:
         if self.average is None:
             return
         averages = self.average_variables
-        sources = averaging.averaged_variables(self.generator)
         new = self.averaged_values(
-            [a.value for a in averages], [s.value for s in sources], self.generator_iterations.value
+            [a.value for a in averages],
+            [s.value for s in self.averaged_sources],
+            self.generator_iterations.value,
         )
         for variable, value in zip(averages, new, strict=True):
             variable.assign(value)

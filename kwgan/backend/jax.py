@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import keras
 
-from kwgan import averaging, penalties
+from kwgan import penalties
 from kwgan.trainer import Trainer
 
 
@@ -239,7 +239,7 @@ class GANTrainer(Trainer):
         averages = self.average_variables
         updated = self.averaged_values(
             values.get_all(averages),
-            values.get_all(averaging.averaged_variables(self.generator)),
+            values.get_all(self.averaged_sources),
             values[id(self.generator_iterations)],
         )
         values.put_all(averages, updated)

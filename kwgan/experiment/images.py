@@ -493,9 +493,10 @@ def final_outputs(gan: kwgan.GAN, config: ImageConfig, stateful: dict) -> tuple[
     final_fid = {}
     if config.fid_samples:
         evaluate = fid_evaluator(config)
-        final_fid = {"fid": {**evaluate(gan, iterations), "fid_samples": config.fid_samples}}
+        final = evaluate(gan, iterations)
+        final_fid = {"fid": {**final, "fid_samples": config.fid_samples}}
         if config.compare_sampling:
-            final_fid["sampling"] = compare_sampling(gan, evaluate)
+            final_fid["sampling"] = compare_sampling(gan, evaluate, final)
     metrics = {
         "config": config.result_fields(),
         "backend": keras.backend.backend(),
@@ -526,13 +527,17 @@ SAMPLING = {
 }
 
 
-def compare_sampling(gan: kwgan.GAN, evaluate: evaluators.FrechetInception) -> dict:
+def compare_sampling(gan: kwgan.GAN, evaluate: evaluators.FrechetInception, default: dict) -> dict:
     """`evaluate`'s numbers for each way to sample in `SAMPLING`, from the same noise
     against the same real set: the raw generator as `generate` used to sample and as the
     references sample (batch statistics), and the average with the statistics averaged
-    alongside its weights or recomputed for them (BigGAN's standing statistics)."""
+    alongside its weights or recomputed for them (BigGAN's standing statistics). `default`
+    is `evaluate(gan, ...)`, the numbers of the way `generate` samples a GAN with an average
+    (averaged, moving statistics), reused rather than measured again."""
     return {
-        name: evaluate.score(gan, averaged=averaged, statistics=statistics)
+        name: default
+        if (averaged, statistics) == (True, "moving")
+        else evaluate.score(gan, averaged=averaged, statistics=statistics)
         for name, (averaged, statistics) in SAMPLING.items()
     }
 

@@ -144,6 +144,7 @@ def test_lsun_fid_samples(tmp_path, monkeypatch):
     assert set(sampling) == set(images.SAMPLING)
     assert sampling["averaged, averaged statistics"] == metrics["fid"]
     assert sampling["raw, moving statistics"]["fid"] != metrics["fid"]["fid"]
+    assert metrics["fid_raw"] == sampling["raw, moving statistics"]  # beside the headline
     assert len({round(m["fid"], 6) for m in sampling.values()}) == len(sampling)
     assert list((cache / "kwgan").glob("fid_stats_fashion_mnist_test_28_*.npz"))
     # The run records both splits it read: the test split is part of the result.

@@ -131,7 +131,8 @@ class ImageConfig(Config):
         None,
         "Sample, score and export an exponential moving average of the generator's weights "
         "with this decay per generator iteration (e.g. 0.999; BigGAN and StudioGAN use "
-        "0.9999); default: the raw generator.",
+        "0.9999; with fid_samples, metrics.json 'fid_raw' scores the raw generator as "
+        "well); default: the raw generator.",
     )
     ema_start: int = option(
         1000,
@@ -497,6 +498,10 @@ def final_outputs(gan: kwgan.GAN, config: ImageConfig, stateful: dict) -> tuple[
         final_fid = {"fid": {**final, "fid_samples": config.fid_samples}}
         if config.compare_sampling:
             final_fid["sampling"] = compare_sampling(gan, evaluate, final)
+        if gan.average is not None:  # one run gives both rows (raw, averaged): issue 21
+            final_fid["fid_raw"] = final_fid.get("sampling", {}).get(
+                "raw, moving statistics"
+            ) or evaluate.score(gan, averaged=False)
     metrics = {
         "config": config.result_fields(),
         "backend": keras.backend.backend(),

@@ -203,6 +203,23 @@ def test_digits_report_puts_images_beside_real_and_noise(heldout):
         digits_report(heldout[:5])
 
 
+@pytest.mark.backend_neutral  # NumPy and scikit-learn only
+def test_shipped_classifier_is_the_fit_the_code_describes(monkeypatch):
+    """The digits score reads the classifier kwgan ships; fitting it as `fit_reference`
+    does gives the same split and the same predictions (to BLAS rounding across CPUs)."""
+    from kwgan.metrics import digits
+
+    fitted, shipped = digits.fit_reference(), digits._reference()
+    np.testing.assert_array_equal(fitted.train_index, shipped.train_index)
+    np.testing.assert_array_equal(fitted.heldout_index, shipped.heldout_index)
+    assert shipped.heldout_accuracy == pytest.approx(873 / 899)
+    assert fitted.heldout_accuracy == pytest.approx(shipped.heldout_accuracy, abs=1.5 / 899)
+    shipped_probabilities = digits._probabilities(shipped.digits)
+    monkeypatch.setattr(digits, "_reference", lambda: fitted)
+    fitted_probabilities = digits._probabilities(shipped.digits)
+    np.testing.assert_allclose(fitted_probabilities, shipped_probabilities, atol=1e-5)
+
+
 def test_label_accuracy_of_true_and_shifted_labels():
     """The held-out digits with their own labels score the classifier's held-out accuracy;
     with every label shifted by one, almost nothing matches."""

@@ -32,16 +32,14 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import TYPE_CHECKING, Any, Literal
+import os
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from kwgan.data.images import LUMA
 from kwgan.errors import ConfigError, DataError
-
-if TYPE_CHECKING:
-    from sklearn.neural_network import MLPClassifier
 
 _SIDE = 8
 _MAX_PIXEL = 16.0  # the bundled digits count "on" pixels per 4×4 block: 0..16
@@ -93,9 +91,15 @@ def to_digits8(images: ArrayLike) -> np.ndarray:
     return ((small + 1.0) * (_MAX_PIXEL / 2.0)).reshape(len(x), _SIDE * _SIDE)
 
 
+CLASSIFIER_FILE = os.path.join(os.path.dirname(__file__), "digits_classifier.npz")
+"""The fitted classifier's weights and the split, shipped with kwgan (`fit_reference`
+writes it: `python -m kwgan.metrics.digits`)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class _Reference:
-    classifier: MLPClassifier
+    coefs: tuple[np.ndarray, ...]  # the MLP's weight matrices, input to output
+    intercepts: tuple[np.ndarray, ...]  # ... and its biases
     train_index: np.ndarray  # positions in load_digits() order of the classifier's half
     heldout_index: np.ndarray  # ... and of the half it never sees
     digits: np.ndarray  # [1797, 64], 0..16, in load_digits() order
@@ -110,22 +114,28 @@ class _Reference:
         return self.digits[self.heldout_index]
 
 
-@functools.lru_cache(maxsize=1)
-def _reference() -> _Reference:
-    """Fits the classifier once per process (a couple of seconds on one core).
+def _bundled_digits() -> Any:
+    # Imported here, not at the top: kwgan trains without scikit-learn (accelerator machines).
+    from sklearn.datasets import load_digits
+
+    return load_digits()
+
+
+def fit_reference() -> _Reference:
+    """Fits the classifier on its stratified half of the bundled digits (~5-40 s on one
+    core, hence shipped rather than fitted in every process; a test checks the shipped
+    weights are this fit's).
 
     Trained to convergence with almost no weight decay: the score rewards confident
     predictions, and a softer classifier would compress every score towards 1. BLAS is held
     to one thread: the matrices are tiny, and on a shared 2-core machine threaded BLAS made
     the fit 5-10x slower.
     """
-    # Imported here, not at the top: kwgan trains without scikit-learn (accelerator machines).
-    from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
     from sklearn.neural_network import MLPClassifier
     from threadpoolctl import threadpool_limits
 
-    digits = load_digits()
+    digits = _bundled_digits()
     train_index, heldout_index = train_test_split(
         np.arange(len(digits.target)), test_size=0.5, stratify=digits.target, random_state=0
     )
@@ -142,20 +152,65 @@ def _reference() -> _Reference:
     with threadpool_limits(1, user_api="blas"):
         classifier.fit(x_train / _MAX_PIXEL, y_train)
     accuracy = float(classifier.score(x_heldout / _MAX_PIXEL, y_heldout))
-    return _Reference(classifier, train_index, heldout_index, digits.data, accuracy)
+    return _Reference(
+        tuple(classifier.coefs_),
+        tuple(classifier.intercepts_),
+        train_index,
+        heldout_index,
+        digits.data,
+        accuracy,
+    )
+
+
+def write_reference(reference: _Reference, path: str = CLASSIFIER_FILE) -> None:
+    """Writes `reference`'s weights and split to `path` (atomically)."""
+    from kwgan.io import atomic_path
+
+    arrays = {f"coef_{i}": c for i, c in enumerate(reference.coefs)}
+    arrays.update({f"intercept_{i}": b for i, b in enumerate(reference.intercepts)})
+    with atomic_path(path, suffix=".npz") as tmp:
+        np.savez(
+            tmp,
+            **arrays,
+            train_index=reference.train_index,
+            heldout_index=reference.heldout_index,
+            heldout_accuracy=reference.heldout_accuracy,
+        )
+
+
+@functools.lru_cache(maxsize=1)
+def _reference() -> _Reference:
+    """The shipped classifier (`CLASSIFIER_FILE`), read once per process."""
+    with np.load(CLASSIFIER_FILE) as f:
+        layers = sum(1 for name in f.files if name.startswith("coef_"))
+        return _Reference(
+            tuple(f[f"coef_{i}"] for i in range(layers)),
+            tuple(f[f"intercept_{i}"] for i in range(layers)),
+            f["train_index"],
+            f["heldout_index"],
+            _bundled_digits().data,
+            float(f["heldout_accuracy"]),
+        )
+
+
+def _hidden(h: np.ndarray, reference: _Reference) -> np.ndarray:
+    """The hidden layers' ReLU activations, as scikit-learn's `MLPClassifier` computes them."""
+    for weights, bias in zip(reference.coefs[:-1], reference.intercepts[:-1], strict=True):
+        h = np.maximum(h @ weights + bias, 0.0)
+    return h
 
 
 def _probabilities(x: np.ndarray) -> np.ndarray:
-    return _reference().classifier.predict_proba(x / _MAX_PIXEL)
+    """p(y|x): the softmax of the output layer, as `MLPClassifier.predict_proba`."""
+    reference = _reference()
+    logits = _hidden(x / _MAX_PIXEL, reference) @ reference.coefs[-1] + reference.intercepts[-1]
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exp / exp.sum(axis=1, keepdims=True)
 
 
 def _features(x: np.ndarray) -> np.ndarray:
     """Activations of the classifier's last hidden layer (what FID takes from pool_3)."""
-    classifier = _reference().classifier
-    h = x / _MAX_PIXEL
-    for weights, bias in zip(classifier.coefs_[:-1], classifier.intercepts_[:-1], strict=True):
-        h = np.maximum(h @ weights + bias, 0.0)
-    return h
+    return _hidden(x / _MAX_PIXEL, _reference())
 
 
 def _score(probabilities: np.ndarray, splits: int) -> tuple[float, float]:
@@ -317,3 +372,9 @@ def digits_report(
         "noise_fd": _frechet(_features(noise), heldout_features),
         "classifier_accuracy": _reference().heldout_accuracy,
     }
+
+
+if __name__ == "__main__":
+    # Refits the shipped classifier (after a change to `fit_reference`).
+    write_reference(fit_reference())
+    print(f"wrote {CLASSIFIER_FILE}")

@@ -37,10 +37,6 @@ class _State(dict):
         for v, value in zip(variables, values, strict=True):
             self[id(v)] = value
 
-    def only(self, variables) -> dict:
-        """A plain-dict (pytree) slice, to pass through `jax.lax.cond`."""
-        return {id(v): self[id(v)] for v in variables}
-
     def keep_updates_if(self, condition, before: dict) -> None:
         """Puts back `before`'s value of every array replaced since, unless `condition`."""
         for key, value in self.items():
@@ -99,14 +95,18 @@ class GANTrainer(Trainer):
         values[id(self.critic_cycle_step)] = jnp.where(
             clean, cycle_step, values[id(self.critic_cycle_step)]
         )
-        touched = values.only(self._generator_iteration_variables())
-        values.update(
+        # Through `cond` as a list in the variables' order: a dict keyed by `id` would be
+        # flattened in address order, so each process would trace a differently ordered
+        # computation, never found in JAX's persistent compilation cache.
+        touched = self._generator_iteration_variables()
+        values.put_all(
+            touched,
             jax.lax.cond(
                 jnp.logical_and(due, clean),
-                lambda s: self._generator_iteration(s, real.shape[0]),
+                lambda s: self._generator_iteration(touched, s, real.shape[0]),
                 lambda s: s,
-                touched,
-            )
+                values.get_all(touched),
+            ),
         )
         iterations = values[id(self.optimizer.iterations)]
         values[id(self.optimizer.iterations)] = iterations + clean.astype(iterations.dtype)
@@ -198,8 +198,10 @@ class GANTrainer(Trainer):
             *self.average_variables,
         ]
 
-    def _generator_iteration(self, values, batch_size):
-        values = _State(values)
+    def _generator_iteration(self, variables, current, batch_size):
+        """The generator iteration on `variables`' `current` values; returns them updated."""
+        values = _State()
+        values.put_all(variables, current)
         loss = jnp.zeros((), "float32")
         if self.trains_generator:
             g, c, opt = self.generator, self.critic, self.generator_optimizer
@@ -243,4 +245,4 @@ class GANTrainer(Trainer):
             values[id(self.generator_iterations)],
         )
         values.put_all(averages, updated)
-        return dict(values)
+        return values.get_all(variables)

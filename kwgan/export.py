@@ -37,6 +37,7 @@ from typing import Any
 
 import keras
 
+from kwgan.architectures import to_channels_last
 from kwgan.errors import ConfigError, DataNotFoundError, ExportError, TensorFlowMissingError
 from kwgan.io import atomic_path, check_output, write_json
 
@@ -359,6 +360,7 @@ def _write_saved_model(generator: keras.Model, directory: str) -> None:
     """Writes the `serve` SavedModel; must run on the TensorFlow backend."""
     import tensorflow as tf
 
+    generator = to_channels_last(generator)  # TensorFlow's CPU convolutions are NHWC only
     latent_dim = int(generator.inputs[0].shape[1])
     signature = [tf.TensorSpec((None, latent_dim), tf.float32, name="noise")]
 

@@ -174,6 +174,12 @@ def test_resampling_convs_resample_like_the_reference():
             layers.ConditionalBatchNorm(4, momentum=0.5),
             [np.ones((2, 4, 4, 3), "float32"), np.array([1, 3], "int32")],
         ),
+        (layers.ChannelLayerNorm(data_format="channels_first"), [np.ones((2, 3, 4, 4), "float32")]),
+        (layers.GatedActivation(data_format="channels_first"), [np.ones((2, 6, 4, 4), "float32")]),
+        (
+            layers.ConditionalBatchNorm(4, data_format="channels_first"),
+            [np.ones((2, 3, 4, 4), "float32"), np.array([1, 3], "int32")],
+        ),
     ],
     ids=lambda v: type(v).__name__ if isinstance(v, keras.layers.Layer) else "",
 )
@@ -185,6 +191,37 @@ def test_custom_layer_config_round_trip(layer, inputs):
     clone.set_weights(layer.get_weights())
     assert clone.get_config() == layer.get_config()
     np.testing.assert_allclose(to_numpy(clone(args)), before)
+
+
+@pytest.mark.parametrize(
+    "layer_class, options",
+    [
+        (layers.ChannelLayerNorm, {}),
+        (layers.GatedActivation, {}),
+        (layers.ConditionalBatchNorm, {"num_classes": 3}),
+    ],
+)
+def test_channel_layers_find_the_channels_of_their_data_format(layer_class, options):
+    """channels_first on NCHW = channels_last on NHWC, transposed, with the same weights."""
+    rng = np.random.default_rng(3)
+    nhwc = rng.normal(1.0, 2.0, size=(4, 3, 5, 6)).astype("float32")
+    nchw = nhwc.transpose(0, 3, 1, 2)
+    labels = np.array([0, 2, 2, 1], "int32")
+    last = layer_class(data_format="channels_last", **options)
+    first = layer_class(data_format="channels_first", **options)
+    conditional = layer_class is layers.ConditionalBatchNorm
+    for layer, x in ((last, nhwc), (first, nchw)):
+        layer.build([x.shape, labels.shape] if conditional else x.shape)
+    weights = [rng.uniform(0.5, 1.5, w.shape).astype("float32") for w in last.get_weights()]
+    last.set_weights(weights)
+    first.set_weights(weights)  # the same shapes: one γ, β per channel (and class)
+    for training in (True, False):
+        outputs = [
+            to_numpy(layer([x, labels] if conditional else x, training=training))
+            for layer, x in ((last, nhwc), (first, nchw))
+        ]
+        assert outputs[1].shape[1] == (3 if layer_class is layers.GatedActivation else 6)
+        np.testing.assert_allclose(outputs[1].transpose(0, 2, 3, 1), outputs[0], atol=1e-5)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -205,7 +242,7 @@ def test_reference_size_shapes(shapes_only, name, channels):
 
 
 def test_dcgan_at_32_for_upscaled_digits(shapes_only):
-    generator, critic = arch.build("dcgan", image_size=32, channels=1)
+    generator, critic = arch.build("dcgan", image_size=32, channels=1, data_format="channels_last")
     assert generator.output_shape == (None, 32, 32, 1)
     assert critic.get_layer("conv3").output.shape == (None, 4, 4, 256)  # 32 → 16 → 8 → 4
 

@@ -28,6 +28,13 @@ from kwgan.architectures.layers import (
     SubpixelConv2D,
     UpsampleConv2D,
 )
+from kwgan.architectures.layout import (
+    DATA_FORMATS,
+    FromNHWC,
+    ToNHWC,
+    default_data_format,
+    to_channels_last,
+)
 from kwgan.architectures.mnist import mnist_critic, mnist_generator
 from kwgan.architectures.registry import NAMES, Architecture, build, get
 from kwgan.architectures.resnet import (

@@ -23,6 +23,10 @@ Skeleton, for a 64×64 image and width `dim`:
 Other sizes get one stage per halving down to 4×4 (see `sizes.halving_plan`), so the width at
 4×4 is dim·2^(stages−1), as in the reference at 64×64 (8·dim) and at 32×32 (`gan_cifar.py`,
 4·dim). A generator deconv that overshoots its target size is cropped, as in `gan_mnist.py`.
+
+Every builder but the MLP `fc_generator` takes `data_format` ("channels_last",
+"channels_first", or None for `layout.default_data_format()`): the layout of the feature maps
+inside the network. Images are (H, W, C) at the network's edges in both.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import keras
 from kwgan.architectures.initializers import tflib_conv, tflib_dense
 from kwgan.architectures.layers import activation as activation_layer
 from kwgan.architectures.layers import normalize
+from kwgan.architectures.layout import feature_map, from_nhwc, num_channels, resolve, to_nhwc
 from kwgan.architectures.sizes import halving_plan
 
 
@@ -49,6 +54,7 @@ def conv_generator(
     output_activation: str = "tanh",
     kernel_size: int = 5,
     arch: str = "DCGANGenerator",
+    data_format: str | None = None,
 ) -> keras.Model:
     """The DCGAN-style generator skeleton; z (latent_dim,) → image (H, W, channels).
 
@@ -59,6 +65,7 @@ def conv_generator(
     feature before reshaping it (tflib's BN over axis [0] in gan_cifar.py and gan_mnist.py)
     instead of per channel after it. `arch` names the network in size errors.
     """
+    data_format = resolve(data_format)
     sizes = halving_plan(image_size, arch=arch)
     stages = len(sizes) - 1
     widths = [dim if constant_width else dim * 2 ** (stages - 1 - i) for i in range(stages)]
@@ -69,11 +76,11 @@ def conv_generator(
         4 * 4 * widths[0] * gate, kernel_initializer=tflib_dense(init), name="input"
     )(z)
     if dense_norm:
-        x = normalize(x, norm, name="norm1")
-    x = keras.layers.Reshape((4, 4, widths[0] * gate), name="reshape")(x)
+        x = normalize(x, norm, name="norm1", data_format=data_format)
+    x = feature_map(x, 4, widths[0] * gate, data_format, name="reshape")
     if not dense_norm:
-        x = normalize(x, norm, name="norm1")
-    x = activation_layer(activation, name="act1")(x)
+        x = normalize(x, norm, name="norm1", data_format=data_format)
+    x = activation_layer(activation, name="act1", data_format=data_format)(x)
 
     for i in range(stages):
         last = i == stages - 1
@@ -83,17 +90,30 @@ def conv_generator(
             kernel_size,
             strides=2,
             padding="same",
-            kernel_initializer=tflib_conv(init, x.shape[-1], filters, kernel_size, transposed=True),
+            kernel_initializer=tflib_conv(
+                init, num_channels(x, data_format), filters, kernel_size, transposed=True
+            ),
+            data_format=data_format,
             name=f"deconv{i + 2}",
         )(x)
         if not last:
-            x = normalize(x, norm, name=f"norm{i + 2}")
-            x = activation_layer(activation, name=f"act{i + 2}")(x)
-        excess = x.shape[1] - sizes[stages - 1 - i]
-        if excess:
-            x = keras.layers.Cropping2D(((0, excess), (0, excess)), name=f"crop{i + 2}")(x)
-    outputs = activation_layer(output_activation, name="output")(x)
-    return keras.Model(z, outputs, name="generator")
+            x = normalize(x, norm, name=f"norm{i + 2}", data_format=data_format)
+            x = activation_layer(activation, name=f"act{i + 2}", data_format=data_format)(x)
+        x = crop(x, 2 * sizes[stages - i], sizes[stages - 1 - i], data_format, name=f"crop{i + 2}")
+    x = activation_layer(output_activation, name="output")(x)
+    return keras.Model(z, to_nhwc(x, data_format), name="generator")
+
+
+def crop(
+    x: keras.KerasTensor, size: int, target: int, data_format: str, *, name: str
+) -> keras.KerasTensor:
+    """The size×size map `x` cropped to target×target at its bottom and right, as gan_mnist.py
+    slices its 8×8 deconv output to 7×7; `x` itself if it has the target size."""
+    excess = size - target
+    if not excess:
+        return x
+    cropping = ((0, excess), (0, excess))
+    return keras.layers.Cropping2D(cropping, data_format=data_format, name=name)(x)
 
 
 def conv_critic(
@@ -106,17 +126,19 @@ def conv_critic(
     init: str = "dcgan",
     kernel_size: int = 5,
     arch: str = "DCGANDiscriminator",
+    data_format: str | None = None,
 ) -> keras.Model:
     """The DCGAN-style critic skeleton; image (H, W, channels) → score (1,), no sigmoid.
 
     There is no normalisation after the first conv, as in every reference critic. The
     arguments are those of `conv_generator`.
     """
+    data_format = resolve(data_format)
     sizes = halving_plan(image_size, arch=arch)
     gate = 2 if activation == "gated" else 1
 
     images = keras.Input((image_size, image_size, channels), name="images")
-    x = images
+    x = from_nhwc(images, data_format, name="nchw")
     for i in range(len(sizes) - 1):
         filters = dim * 2**i * gate
         x = keras.layers.Conv2D(
@@ -124,13 +146,16 @@ def conv_critic(
             kernel_size,
             strides=2,
             padding="same",
-            kernel_initializer=tflib_conv(init, x.shape[-1], filters, kernel_size, stride=2),
+            kernel_initializer=tflib_conv(
+                init, num_channels(x, data_format), filters, kernel_size, stride=2
+            ),
+            data_format=data_format,
             name=f"conv{i + 1}",
         )(x)
         if i:
-            x = normalize(x, norm, name=f"norm{i + 1}")
-        x = activation_layer(activation, name=f"act{i + 1}")(x)
-    x = keras.layers.Flatten(name="flatten")(x)
+            x = normalize(x, norm, name=f"norm{i + 1}", data_format=data_format)
+        x = activation_layer(activation, name=f"act{i + 1}", data_format=data_format)(x)
+    x = keras.layers.Flatten(data_format=data_format, name="flatten")(x)
     score = keras.layers.Dense(1, kernel_initializer=tflib_dense(init), name="score")(x)
     return keras.Model(images, score, name="critic")
 
@@ -143,6 +168,7 @@ def dcgan_generator(
     dim: int = 64,
     norm: str | None = "batch",
     activation: str = "relu",
+    data_format: str | None = None,
 ) -> keras.Model:
     """`DCGANGenerator(bn, nonlinearity)` of gan_64x64.py, all weights U(±√3·0.02).
 
@@ -159,6 +185,7 @@ def dcgan_generator(
         activation=activation,
         init="dcgan",
         arch="DCGANGenerator",
+        data_format=data_format,
     )
 
 
@@ -169,6 +196,7 @@ def dcgan_critic(
     dim: int = 64,
     norm: str | None = "layer",
     activation: str = "leaky_relu",
+    data_format: str | None = None,
 ) -> keras.Model:
     """`DCGANDiscriminator(bn, nonlinearity)` of gan_64x64.py, all weights U(±√3·0.02).
 
@@ -184,11 +212,17 @@ def dcgan_critic(
         activation=activation,
         init="dcgan",
         arch="DCGANDiscriminator",
+        data_format=data_format,
     )
 
 
 def crippled_dcgan_generator(
-    *, image_size: int = 64, channels: int = 3, latent_dim: int = 128, dim: int = 64
+    *,
+    image_size: int = 64,
+    channels: int = 3,
+    latent_dim: int = 128,
+    dim: int = 64,
+    data_format: str | None = None,
 ) -> keras.Model:
     """`WGANPaper_CrippledDCGANGenerator`: no normalisation and `dim` filters in every layer.
 
@@ -205,6 +239,7 @@ def crippled_dcgan_generator(
         init="tflib",
         constant_width=True,
         arch="WGANPaper_CrippledDCGANGenerator",
+        data_format=data_format,
     )
 
 
@@ -215,6 +250,7 @@ def gated_dcgan_generator(
     latent_dim: int = 128,
     dim: int = 64,
     norm: str | None = "batch",
+    data_format: str | None = None,
 ) -> keras.Model:
     """`MultiplicativeDCGANGenerator`: DCGAN with gated units sigmoid(a)·tanh(b).
 
@@ -230,11 +266,17 @@ def gated_dcgan_generator(
         activation="gated",
         init="tflib",
         arch="MultiplicativeDCGANGenerator",
+        data_format=data_format,
     )
 
 
 def gated_dcgan_critic(
-    *, image_size: int = 64, channels: int = 3, dim: int = 64, norm: str | None = "layer"
+    *,
+    image_size: int = 64,
+    channels: int = 3,
+    dim: int = 64,
+    norm: str | None = "layer",
+    data_format: str | None = None,
 ) -> keras.Model:
     """`MultiplicativeDCGANDiscriminator`: the DCGAN critic with gated units, tflib init."""
     return conv_critic(
@@ -245,6 +287,7 @@ def gated_dcgan_critic(
         activation="gated",
         init="tflib",
         arch="MultiplicativeDCGANDiscriminator",
+        data_format=data_format,
     )
 
 

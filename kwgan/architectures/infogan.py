@@ -18,7 +18,8 @@ same pair for the same comparison. With width `dim` = 64:
 Every conv and dense layer has a bias, as compare_gan's `conv2d` / `linear` / `deconv2d` do,
 and their kernels are drawn as there: N(0, 0.02) (truncated for the critic's convs). Batch norm
 in compare_gan's discriminator is switched off under a gradient penalty, which is ill-defined
-per example with it (`registry._none_under_gp` applies that rule).
+per example with it (`registry._none_under_gp` applies that rule). Both builders take
+`data_format` (see `layout.py`); images are (H, W, C) outside the networks in both.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 import keras
 
 from kwgan.architectures.layers import normalize
+from kwgan.architectures.layout import feature_map, from_nhwc, resolve, to_nhwc
 from kwgan.errors import ConfigError
 
 SIZES = (28, 32)
@@ -41,6 +43,21 @@ def _check_size(image_size: int, arch: str) -> None:
         )
 
 
+def _stride_2(
+    layer: type, filters: int, init: keras.initializers.Initializer, data_format: str, name: str
+) -> keras.layers.Layer:
+    """The 4×4 stride-2 'same' convolution (or deconvolution) both networks are made of."""
+    return layer(
+        filters,
+        4,
+        strides=2,
+        padding="same",
+        kernel_initializer=init,
+        data_format=data_format,
+        name=name,
+    )
+
+
 def infogan_generator(
     *,
     image_size: int = 28,
@@ -48,6 +65,7 @@ def infogan_generator(
     latent_dim: int = 64,
     dim: int = 64,
     norm: str | None = "batch",
+    data_format: str | None = None,
 ) -> keras.Model:
     """compare_gan's generator: noise (latent_dim,) → image (size, size, channels) in [−1, 1].
 
@@ -55,27 +73,33 @@ def infogan_generator(
     6,642,241 parameters at the defaults (28×28×1, latent 64, dim 64).
     """
     _check_size(image_size, "infogan generator")
+    data_format = resolve(data_format)
     start = image_size // 4
     init = keras.initializers.RandomNormal(stddev=0.02)
+
+    def deconv(filters: int, name: str) -> keras.layers.Layer:
+        return _stride_2(keras.layers.Conv2DTranspose, filters, init, data_format, name)
+
+    def norm_relu(x: keras.KerasTensor, n: int) -> keras.KerasTensor:
+        x = normalize(x, norm, name=f"norm{n}", data_format=data_format)
+        return keras.layers.ReLU(name=f"act{n}")(x)
+
     noise = keras.Input((latent_dim,), name="noise")
-    x = keras.layers.Dense(16 * dim, kernel_initializer=init, name="fc1")(noise)
-    x = keras.layers.ReLU(name="act1")(normalize(x, norm, name="norm1"))
+    x = norm_relu(keras.layers.Dense(16 * dim, kernel_initializer=init, name="fc1")(noise), 1)
     x = keras.layers.Dense(start * start * 2 * dim, kernel_initializer=init, name="fc2")(x)
-    x = keras.layers.ReLU(name="act2")(normalize(x, norm, name="norm2"))
-    x = keras.layers.Reshape((start, start, 2 * dim), name="reshape")(x)
-    x = keras.layers.Conv2DTranspose(
-        dim, 4, strides=2, padding="same", kernel_initializer=init, name="deconv3"
-    )(x)
-    x = keras.layers.ReLU(name="act3")(normalize(x, norm, name="norm3"))
-    x = keras.layers.Conv2DTranspose(
-        channels, 4, strides=2, padding="same", kernel_initializer=init, name="deconv4"
-    )(x)
-    images = keras.layers.Activation("tanh", name="output")(x)
-    return keras.Model(noise, images, name="generator")
+    x = feature_map(norm_relu(x, 2), start, 2 * dim, data_format, name="reshape")
+    x = norm_relu(deconv(dim, name="deconv3")(x), 3)
+    x = keras.layers.Activation("tanh", name="output")(deconv(channels, name="deconv4")(x))
+    return keras.Model(noise, to_nhwc(x, data_format), name="generator")
 
 
 def infogan_critic(
-    *, image_size: int = 28, channels: int = 1, dim: int = 64, norm: str | None = "batch"
+    *,
+    image_size: int = 28,
+    channels: int = 1,
+    dim: int = 64,
+    norm: str | None = "batch",
+    data_format: str | None = None,
 ) -> keras.Model:
     """compare_gan's discriminator without the sigmoid: image → unbounded score (1,).
 
@@ -84,19 +108,22 @@ def infogan_critic(
     norm None).
     """
     _check_size(image_size, "infogan critic")
+    data_format = resolve(data_format)
     conv_init = keras.initializers.TruncatedNormal(stddev=0.02)
     dense_init = keras.initializers.RandomNormal(stddev=0.02)
+
+    def conv(filters: int, name: str) -> keras.layers.Layer:
+        return _stride_2(keras.layers.Conv2D, filters, conv_init, data_format, name)
+
+    def norm_lrelu(x: keras.KerasTensor, n: int) -> keras.KerasTensor:
+        x = normalize(x, norm, name=f"norm{n}", data_format=data_format)
+        return keras.layers.LeakyReLU(0.2, name=f"act{n}")(x)
+
     images = keras.Input((image_size, image_size, channels), name="images")
-    x = keras.layers.Conv2D(
-        dim, 4, strides=2, padding="same", kernel_initializer=conv_init, name="conv1"
-    )(images)
+    x = conv(dim, name="conv1")(from_nhwc(images, data_format, name="nchw"))
     x = keras.layers.LeakyReLU(0.2, name="act1")(x)
-    x = keras.layers.Conv2D(
-        2 * dim, 4, strides=2, padding="same", kernel_initializer=conv_init, name="conv2"
-    )(x)
-    x = keras.layers.LeakyReLU(0.2, name="act2")(normalize(x, norm, name="norm2"))
-    x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dense(16 * dim, kernel_initializer=dense_init, name="fc3")(x)
-    x = keras.layers.LeakyReLU(0.2, name="act3")(normalize(x, norm, name="norm3"))
+    x = norm_lrelu(conv(2 * dim, name="conv2")(x), 2)
+    x = keras.layers.Flatten(data_format=data_format, name="flatten")(x)
+    x = norm_lrelu(keras.layers.Dense(16 * dim, kernel_initializer=dense_init, name="fc3")(x), 3)
     score = keras.layers.Dense(1, kernel_initializer=dense_init, name="score")(x)
     return keras.Model(images, score, name="critic")

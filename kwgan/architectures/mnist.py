@@ -28,6 +28,7 @@ def mnist_generator(
     dim: int = 64,
     norm: str | None = None,
     output_activation: str = "tanh",
+    data_format: str | None = None,
 ) -> keras.Model:
     """gan_mnist.py `Generator`; `norm="batch"` is its `wgan`-mode variant."""
     if output_activation not in OUTPUT_ACTIVATIONS:
@@ -44,11 +45,17 @@ def mnist_generator(
         dense_norm=True,
         output_activation=output_activation,
         arch="gan_mnist Generator",
+        data_format=data_format,
     )
 
 
 def mnist_critic(
-    *, image_size: int = 28, channels: int = 1, dim: int = 64, norm: str | None = None
+    *,
+    image_size: int = 28,
+    channels: int = 1,
+    dim: int = 64,
+    norm: str | None = None,
+    data_format: str | None = None,
 ) -> keras.Model:
     """gan_mnist.py `Discriminator`; `norm="batch"` is its `wgan`-mode variant."""
     return conv_critic(
@@ -58,4 +65,5 @@ def mnist_critic(
         norm=norm,
         init="tflib",
         arch="gan_mnist Discriminator",
+        data_format=data_format,
     )

@@ -51,6 +51,7 @@ from kwgan.architectures.dcgan import (
     gated_dcgan_generator,
 )
 from kwgan.architectures.infogan import infogan_critic, infogan_generator
+from kwgan.architectures.layout import resolve
 from kwgan.architectures.mnist import mnist_critic, mnist_generator
 from kwgan.architectures.resnet import (
     good_critic,
@@ -273,7 +274,7 @@ NAMES: tuple[str, ...] = tuple(_BY_NAME)
 """Every name `build` accepts."""
 
 # Set by `build` itself; options may not override them.
-_RESERVED = frozenset({"image_size", "channels", "latent_dim", "dim", "norm"})
+_RESERVED = frozenset({"image_size", "channels", "latent_dim", "dim", "norm", "data_format"})
 
 
 def get(name: str) -> Architecture:
@@ -308,6 +309,7 @@ def build(
     critic_dim: int | None = None,
     generator_norm: str | None = AUTO,
     critic_norm: str | None = AUTO,
+    data_format: str | None = None,
     **options: Any,
 ) -> tuple[keras.Model, keras.Model]:
     """Builds the (generator, critic) pair `name` (one of `NAMES`).
@@ -325,9 +327,14 @@ def build(
     repo DCGAN), `conditional` / `acgan` / `num_classes` (cifar-resnet), `output_activation`
     (mnist-dcgan), `activation` (DCGAN).
 
-    Raises ValueError for an unknown name, objective or normalisation, a size that is not a
-    positive integer, or an image size the architecture cannot produce; TypeError for an
-    option neither builder takes.
+    `data_format` is the layout of the feature maps inside the networks: "channels_last",
+    "channels_first", or None for `default_data_format()` (channels_first on torch). Images
+    are (H, W, C) at the networks' edges either way, and both layouts have the same weights.
+    MLP networks have no feature maps and ignore it.
+
+    Raises ValueError for an unknown name, objective, normalisation or data_format, a size that
+    is not a positive integer, an image size the architecture cannot produce, or channels_first
+    on a TensorFlow without a GPU; TypeError for an option neither builder takes.
     """
     arch = get(name)
     objective = objectives.get(objective)
@@ -359,6 +366,10 @@ def build(
         "dim": _first(critic_dim, dim, arch.critic_dim),
         **_norm(arch.critic_norm, critic_norm, objective, "critic"),
     }
+    data_format = resolve(data_format)
+    for builder, kwargs in ((arch.generator, g_kwargs), (arch.critic, c_kwargs)):
+        if "data_format" in inspect.signature(builder).parameters:
+            kwargs["data_format"] = data_format
     g_params = set(inspect.signature(arch.generator).parameters) - _RESERVED
     c_params = set(inspect.signature(arch.critic).parameters) - _RESERVED
     for key, value in options.items():

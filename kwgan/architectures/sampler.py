@@ -34,8 +34,10 @@ import keras
 import numpy as np
 
 from kwgan import objectives
+from kwgan.architectures.dcgan import crop
 from kwgan.architectures.initializers import tflib_conv, tflib_dense
 from kwgan.architectures.layers import activation, normalize
+from kwgan.architectures.layout import feature_map, from_nhwc, resolve, to_nhwc
 from kwgan.architectures.sizes import halving_plan
 from kwgan.errors import ConfigError, check_positive_int
 
@@ -104,30 +106,50 @@ def extra_layers(depth: int, stages: int, *, network: str = "network") -> list[i
 
 
 def _conv(
-    filters: int, in_channels: int, kernel: int, n: int, *, stride: int = 1, transposed=False
+    filters: int,
+    in_channels: int,
+    kernel: int,
+    n: int,
+    data_format: str,
+    *,
+    stride: int = 1,
+    transposed: bool = False,
 ) -> keras.layers.Layer:
     """Layer `n`: a 'same' (transposed) convolution with tflib's default initialisation."""
     layer = keras.layers.Conv2DTranspose if transposed else keras.layers.Conv2D
     init = tflib_conv(INIT, in_channels, filters, kernel, stride=stride, transposed=transposed)
     return layer(
-        filters, kernel, strides=stride, padding="same", kernel_initializer=init, name=f"layer{n}"
+        filters,
+        kernel,
+        strides=stride,
+        padding="same",
+        kernel_initializer=init,
+        data_format=data_format,
+        name=f"layer{n}",
     )
 
 
-def _hidden(x: Any, n: int, nonlinearity: str, norm: str | None) -> Any:
+def _hidden(x: Any, n: int, nonlinearity: str, norm: str | None, data_format: str) -> Any:
     """What follows hidden layer `n`: [norm] → nonlinearity."""
-    x = normalize(x, norm, name=f"norm{n}")
-    return activation(nonlinearity, name=f"act{n}")(x)
+    x = normalize(x, norm, name=f"norm{n}", data_format=data_format)
+    return activation(nonlinearity, name=f"act{n}", data_format=data_format)(x)
 
 
 def generator(
-    settings: dict[str, Any], *, image_size: int = 32, channels: int = 3, latent_dim: int = 128
+    settings: dict[str, Any],
+    *,
+    image_size: int = 32,
+    channels: int = 3,
+    latent_dim: int = 128,
+    data_format: str | None = None,
 ) -> keras.Model:
     """The sampled generator: z (latent_dim,) → image (image_size, image_size, channels).
 
     Linear → 4×4 → for each stage: its extra 3×3 convolutions, then a 5×5 stride-2 deconv
     halving the width (the last one to `channels`, cropped where it overshoots) → tanh.
+    `data_format` is the layout inside the network (see `layout.py`).
     """
+    data_format = resolve(data_format)
     sizes = halving_plan(image_size, arch="The sampled generator")
     stages = len(sizes) - 1
     extras = extra_layers(settings["depth"], stages, network="generator")
@@ -138,23 +160,26 @@ def generator(
     x = keras.layers.Dense(4 * 4 * widths[0], kernel_initializer=tflib_dense(INIT), name="layer1")(
         z
     )
-    x = _hidden(keras.layers.Reshape((4, 4, widths[0]), name="reshape")(x), 1, act, norm)
+    x = _hidden(
+        feature_map(x, 4, widths[0], data_format, name="reshape"), 1, act, norm, data_format
+    )
     n = 1
     for i in range(stages):
         for _ in range(extras[i]):
             n += 1
-            x = _hidden(_conv(widths[i], widths[i], EXTRA_KERNEL, n)(x), n, act, norm)
+            x = _conv(widths[i], widths[i], EXTRA_KERNEL, n, data_format)(x)
+            x = _hidden(x, n, act, norm, data_format)
         n += 1
         last = i == stages - 1
         filters = channels if last else widths[i + 1]
-        x = _conv(filters, widths[i], RESAMPLING_KERNEL, n, stride=2, transposed=True)(x)
-        excess = x.shape[1] - sizes[stages - 1 - i]
-        if excess:
-            x = keras.layers.Cropping2D(((0, excess), (0, excess)), name=f"crop{n}")(x)
+        x = _conv(filters, widths[i], RESAMPLING_KERNEL, n, data_format, stride=2, transposed=True)(
+            x
+        )
+        x = crop(x, 2 * sizes[stages - i], sizes[stages - 1 - i], data_format, name=f"crop{n}")
         if not last:
-            x = _hidden(x, n, act, norm)
-    outputs = activation("tanh", name="output")(x)
-    return keras.Model(z, outputs, name="generator")
+            x = _hidden(x, n, act, norm, data_format)
+    x = activation("tanh", name="output")(x)
+    return keras.Model(z, to_nhwc(x, data_format), name="generator")
 
 
 def critic(
@@ -163,12 +188,15 @@ def critic(
     objective: str | objectives.Objective,
     image_size: int = 32,
     channels: int = 3,
+    data_format: str | None = None,
 ) -> keras.Model:
     """The sampled critic: image → score (1,), no sigmoid.
 
     For each stage: a 5×5 stride-2 conv doubling the width (from `base_filters`), then its
     extra 3×3 convolutions → Linear. "BN" is layer norm under a gradient penalty.
+    `data_format` is the layout inside the network (see `layout.py`).
     """
+    data_format = resolve(data_format)
     sizes = halving_plan(image_size, arch="The sampled critic")
     stages = len(sizes) - 1
     extras = extra_layers(settings["depth"], stages, network="critic")[::-1]
@@ -178,17 +206,19 @@ def critic(
         norm = "layer" if objectives.get(objective).gp_weight else "batch"
 
     images = keras.Input((image_size, image_size, channels), name="images")
-    x, n, width = images, 0, channels
+    x, n, width = from_nhwc(images, data_format, name="nchw"), 0, channels
     for i in range(stages):
         n += 1
         filters = settings["base_filters"] * 2**i
-        x = _conv(filters, width, RESAMPLING_KERNEL, n, stride=2)(x)
-        x = _hidden(x, n, act, norm if n > 1 else None)
+        x = _conv(filters, width, RESAMPLING_KERNEL, n, data_format, stride=2)(x)
+        x = _hidden(x, n, act, norm if n > 1 else None, data_format)
         width = filters
         for _ in range(extras[i]):
             n += 1
-            x = _hidden(_conv(width, width, EXTRA_KERNEL, n)(x), n, act, norm)
-    x = keras.layers.Flatten(name="flatten")(x)
+            x = _hidden(
+                _conv(width, width, EXTRA_KERNEL, n, data_format)(x), n, act, norm, data_format
+            )
+    x = keras.layers.Flatten(data_format=data_format, name="flatten")(x)
     score = keras.layers.Dense(1, kernel_initializer=tflib_dense(INIT), name=f"layer{n + 1}")(x)
     return keras.Model(images, score, name="critic")
 
@@ -201,20 +231,23 @@ def build(
     channels: int = 3,
     latent_dim: int = 128,
     width_divisor: int = 1,
+    data_format: str | None = None,
 ) -> tuple[keras.Model, keras.Model]:
     """The (generator, critic) pair of `description` for training under `objective`.
 
     `width_divisor` divides both base filter counts: a CPU-sized version of the space that
-    keeps its depths, nonlinearities and normalisations.
+    keeps its depths, nonlinearities and normalisations. `data_format` as in
+    `kwgan.architectures.build`.
     """
     description = check(description)
     g, c = (
         {**description[n], "base_filters": _divided(description[n], width_divisor)}
         for n in NETWORKS
     )
+    shape = {"image_size": image_size, "channels": channels, "data_format": data_format}
     return (
-        generator(g, image_size=image_size, channels=channels, latent_dim=latent_dim),
-        critic(c, objective=objective, image_size=image_size, channels=channels),
+        generator(g, latent_dim=latent_dim, **shape),
+        critic(c, objective=objective, **shape),
     )
 
 

@@ -15,20 +15,25 @@ MLP_D (ndf 512) 6,817,793.
 
 Two deliberate differences: the critic returns one score per example, (B, 1), where the
 reference returns the batch mean; and images are NHWC, so MLP_G's output units are reshaped to
-(H, W, C) rather than (C, H, W), a permutation of the same layer.
+(H, W, C) rather than (C, H, W), a permutation of the same layer. The DCGAN pair takes
+`data_format` (see `layout.py`) and keeps NHWC images at its edges in both layouts; the MLPs
+have no feature maps to lay out.
 """
 
 from __future__ import annotations
+
+import functools
 
 import keras
 
 from kwgan.architectures.initializers import torch_batchnorm_gamma, torch_conv, torch_linear
 from kwgan.architectures.layers import normalize
+from kwgan.architectures.layout import feature_map, from_nhwc, resolve, to_nhwc
 from kwgan.architectures.sizes import doubling_stages
 
 
 def _conv(
-    filters: int, kernel_size: int, strides: int, padding: str, name: str
+    filters: int, kernel_size: int, strides: int, padding: str, name: str, data_format: str
 ) -> keras.layers.Layer:
     return keras.layers.Conv2D(
         filters,
@@ -37,11 +42,14 @@ def _conv(
         padding=padding,
         use_bias=False,
         kernel_initializer=torch_conv(),
+        data_format=data_format,
         name=name,
     )
 
 
-def _deconv(filters: int, strides: int, padding: str, name: str) -> keras.layers.Layer:
+def _deconv(
+    filters: int, strides: int, padding: str, name: str, data_format: str
+) -> keras.layers.Layer:
     return keras.layers.Conv2DTranspose(
         filters,
         4,
@@ -49,13 +57,16 @@ def _deconv(filters: int, strides: int, padding: str, name: str) -> keras.layers
         padding=padding,
         use_bias=False,
         kernel_initializer=torch_conv(),
+        data_format=data_format,
         name=name,
     )
 
 
-def _norm(x, norm: str | None, name: str):
+def _norm(x, norm: str | None, name: str, data_format: str):
     """BN (or its layer-norm stand-in) with γ ~ N(1, 0.02), as `weights_init` sets BatchNorm."""
-    return normalize(x, norm, name=name, gamma_initializer=torch_batchnorm_gamma())
+    return normalize(
+        x, norm, name=name, gamma_initializer=torch_batchnorm_gamma(), data_format=data_format
+    )
 
 
 def wgan_dcgan_generator(
@@ -66,6 +77,7 @@ def wgan_dcgan_generator(
     dim: int = 64,
     n_extra_layers: int = 0,
     norm: str | None = "batch",
+    data_format: str | None = None,
 ) -> keras.Model:
     """`DCGAN_G(isize, nz, nc, ngf, ngpu, n_extra_layers)`; `DCGAN_G_nobn` with norm None.
 
@@ -74,27 +86,28 @@ def wgan_dcgan_generator(
     stride 2 to `channels` → tanh. PyTorch's padding 1 on the stride-2 4×4 convs equals 'same'.
     """
     stages = doubling_stages(image_size, arch="DCGAN_G", smallest=16)
+    data_format = resolve(data_format)
+    deconv = functools.partial(_deconv, data_format=data_format)
     width = dim // 2 * 2**stages
 
+    def norm_relu(x: keras.KerasTensor, name: str) -> keras.KerasTensor:
+        x = _norm(x, norm, name=f"{name}_norm", data_format=data_format)
+        return keras.layers.ReLU(name=f"{name}_relu")(x)
+
     z = keras.Input((latent_dim,), name="z")
-    x = keras.layers.Reshape((1, 1, latent_dim), name="reshape")(z)
-    x = _deconv(width, 1, "valid", name="initial_convt")(x)
-    x = _norm(x, norm, name="initial_norm")
-    x = keras.layers.ReLU(name="initial_relu")(x)
+    x = feature_map(z, 1, latent_dim, data_format, name="reshape")
+    x = norm_relu(deconv(width, 1, "valid", name="initial_convt")(x), "initial")
     size = 4
     while size < image_size // 2:
         width //= 2
         size *= 2
-        x = _deconv(width, 2, "same", name=f"pyramid{size}_convt")(x)
-        x = _norm(x, norm, name=f"pyramid{size}_norm")
-        x = keras.layers.ReLU(name=f"pyramid{size}_relu")(x)
+        x = norm_relu(deconv(width, 2, "same", name=f"pyramid{size}_convt")(x), f"pyramid{size}")
     for t in range(n_extra_layers):
-        x = _conv(width, 3, 1, "same", name=f"extra{t}_conv")(x)
-        x = _norm(x, norm, name=f"extra{t}_norm")
-        x = keras.layers.ReLU(name=f"extra{t}_relu")(x)
-    x = _deconv(channels, 2, "same", name="final_convt")(x)
-    outputs = keras.layers.Activation("tanh", name="output")(x)
-    return keras.Model(z, outputs, name="generator")
+        x = _conv(width, 3, 1, "same", name=f"extra{t}_conv", data_format=data_format)(x)
+        x = norm_relu(x, f"extra{t}")
+    x = deconv(channels, 2, "same", name="final_convt")(x)
+    x = keras.layers.Activation("tanh", name="output")(x)
+    return keras.Model(z, to_nhwc(x, data_format), name="generator")
 
 
 def wgan_dcgan_critic(
@@ -104,6 +117,7 @@ def wgan_dcgan_critic(
     dim: int = 64,
     n_extra_layers: int = 0,
     norm: str | None = "batch",
+    data_format: str | None = None,
 ) -> keras.Model:
     """`DCGAN_D(isize, nz, nc, ndf, ngpu, n_extra_layers)`; `DCGAN_D_nobn` with norm None.
 
@@ -114,22 +128,25 @@ def wgan_dcgan_critic(
     layer norm, as the WGAN-GP paper does, without changing the parameter count.
     """
     doubling_stages(image_size, arch="DCGAN_D", smallest=16)
+    data_format = resolve(data_format)
+    conv = functools.partial(_conv, data_format=data_format)
+
+    def norm_lrelu(x: keras.KerasTensor, name: str) -> keras.KerasTensor:
+        x = _norm(x, norm, name=f"{name}_norm", data_format=data_format)
+        return keras.layers.LeakyReLU(0.2, name=f"{name}_lrelu")(x)
+
     images = keras.Input((image_size, image_size, channels), name="images")
-    x = _conv(dim, 4, 2, "same", name="initial_conv")(images)
+    x = conv(dim, 4, 2, "same", name="initial_conv")(from_nhwc(images, data_format, name="nchw"))
     x = keras.layers.LeakyReLU(0.2, name="initial_lrelu")(x)
     width, size = dim, image_size // 2
     for t in range(n_extra_layers):
-        x = _conv(width, 3, 1, "same", name=f"extra{t}_conv")(x)
-        x = _norm(x, norm, name=f"extra{t}_norm")
-        x = keras.layers.LeakyReLU(0.2, name=f"extra{t}_lrelu")(x)
+        x = norm_lrelu(conv(width, 3, 1, "same", name=f"extra{t}_conv")(x), f"extra{t}")
     while size > 4:
         width *= 2
         size //= 2
-        x = _conv(width, 4, 2, "same", name=f"pyramid{size}_conv")(x)
-        x = _norm(x, norm, name=f"pyramid{size}_norm")
-        x = keras.layers.LeakyReLU(0.2, name=f"pyramid{size}_lrelu")(x)
-    x = _conv(1, 4, 1, "valid", name="final_conv")(x)
-    score = keras.layers.Flatten(name="score")(x)
+        x = norm_lrelu(conv(width, 4, 2, "same", name=f"pyramid{size}_conv")(x), f"pyramid{size}")
+    x = conv(1, 4, 1, "valid", name="final_conv")(x)
+    score = keras.layers.Flatten(data_format=data_format, name="score")(x)
     return keras.Model(images, score, name="critic")
 
 

@@ -231,6 +231,8 @@ def test_digits_export(digits_run):
     assert metadata["latent_dim"] == 128 and list(metadata["output_shape"]) == [32, 32, 1]
     assert metadata["generator_iterations"] == 2
     assert metadata["dataset"] == "digits" and metadata["objective"] == "wgan-gp"
+    assert metadata["recipe"] == read_json(out / "metrics.json")["config"]  # what shaped it
+    assert "fid" not in metadata  # not scored by FID
 
 
 # -- experiments/lsun.py on tensorflow-datasets mock data ----------------------------------

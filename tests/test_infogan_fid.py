@@ -145,6 +145,9 @@ def test_lsun_fid_samples(tmp_path, monkeypatch):
     assert sampling["averaged, averaged statistics"] == metrics["fid"]
     assert sampling["raw, moving statistics"]["fid"] != metrics["fid"]["fid"]
     assert metrics["fid_raw"] == sampling["raw, moving statistics"]  # beside the headline
+    # An export of this run would carry the averaged generator's numbers.
+    exported = images.export_metadata(config, metrics)["fid"]
+    assert exported == {k: metrics["fid"][k] for k in ("fid", "kid", "fid_samples", "real_images")}
     assert len({round(m["fid"], 6) for m in sampling.values()}) == len(sampling)
     assert list((cache / "kwgan").glob("fid_stats_fashion_mnist_test_28_*.npz"))
     # The run records both splits it read: the test split is part of the result.

@@ -560,13 +560,29 @@ def write_outputs(gan: kwgan.GAN, config: ImageConfig, samples: np.ndarray, metr
         kwgan.export.export_generator(
             gan,  # the generator average, where the GAN keeps one
             config.export,
-            metadata={
-                "objective": config.objective,
-                "architecture": config.arch,
-                "dataset": config.dataset,
-                "generator_iterations": metrics["generator_iterations"],
-            },
+            metadata=export_metadata(config, metrics),
         )
+
+
+def export_metadata(config: ImageConfig, metrics: dict) -> dict:
+    """What an exported generator says about itself (`kwgan.json`): the objective, the
+    whole recipe (every field that shapes the result), the iterations trained and, where
+    the run scored it, the FID and KID its exported weights (the average, where kept) reach,
+    with both set sizes, so a served model carries the number it is known by."""
+    scores = {}
+    if "fid" in metrics:
+        fid = metrics["fid"]
+        scores["fid"] = {
+            key: fid[key] for key in ("fid", "kid", "fid_samples", "real_images") if key in fid
+        }
+    return {
+        "objective": config.objective,
+        "architecture": config.arch,
+        "dataset": config.dataset,
+        "generator_iterations": metrics["generator_iterations"],
+        "recipe": config.result_fields(),
+        **scores,
+    }
 
 
 def summary(config: ImageConfig, metrics: dict) -> str:

@@ -499,9 +499,11 @@ def final_outputs(gan: kwgan.GAN, config: ImageConfig, stateful: dict) -> tuple[
         if config.compare_sampling:
             final_fid["sampling"] = compare_sampling(gan, evaluate, final)
         if gan.average is not None:  # one run gives both rows (raw, averaged): issue 21
-            final_fid["fid_raw"] = final_fid.get("sampling", {}).get(
-                "raw, moving statistics"
-            ) or evaluate.score(gan, averaged=False)
+            final_fid["fid_raw"] = (
+                final_fid["sampling"]["raw, moving statistics"]
+                if config.compare_sampling
+                else evaluate.score(gan, averaged=False)
+            )
     metrics = {
         "config": config.result_fields(),
         "backend": keras.backend.backend(),
@@ -572,9 +574,7 @@ def export_metadata(config: ImageConfig, metrics: dict) -> dict:
     scores = {}
     if "fid" in metrics:
         fid = metrics["fid"]
-        scores["fid"] = {
-            key: fid[key] for key in ("fid", "kid", "fid_samples", "real_images") if key in fid
-        }
+        scores["fid"] = {key: fid[key] for key in ("fid", "kid", "fid_samples", "real_images")}
     return {
         "objective": config.objective,
         "architecture": config.arch,

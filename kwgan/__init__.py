@@ -18,12 +18,16 @@ from typing import Any
 # experiment scripts do, through experiments/startup.py); a value already set is kept.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
-from kwgan import architectures, errors, objectives  # noqa: E402  (imports TensorFlow)
-from kwgan.averaging import GeneratorAverage  # noqa: E402
-from kwgan.batch_norm import StandingStatistics  # noqa: E402
-from kwgan.constraints import WeightClip  # noqa: E402
-from kwgan.gan import GAN  # noqa: E402
-from kwgan.schedule import CriticSchedule  # noqa: E402
+from kwgan import startup  # noqa: E402  (standard library only)
+
+startup.quiet_for_command_line()
+with startup.quiet_import():  # TensorFlow's import-time log, where silence was asked for
+    from kwgan import architectures, errors, objectives  # noqa: E402  (imports TensorFlow)
+    from kwgan.averaging import GeneratorAverage  # noqa: E402
+    from kwgan.batch_norm import StandingStatistics  # noqa: E402
+    from kwgan.constraints import WeightClip  # noqa: E402
+    from kwgan.gan import GAN  # noqa: E402
+    from kwgan.schedule import CriticSchedule  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -56,6 +56,17 @@ def run(main: Callable[[list[str]], None]) -> None:
     app.run(guarded, flags_parser=_parse_flags)
 
 
+def saved_model_argument(argv: list[str], usage: str) -> str:
+    """The one positional argument of a command that reads an export (`kwgan.sample`,
+    `kwgan.score`), or a `ConfigError` showing `usage`."""
+    if len(argv) != 2:
+        raise ConfigError(
+            f"Expected exactly one argument, the SavedModel directory, got {len(argv) - 1}: "
+            f"{usage}."
+        )
+    return argv[1]
+
+
 def main(preset: Preset) -> None:
     """The whole of an experiment script: flags from `preset`'s config, then
     `kwgan.experiment.run` on the config they describe."""

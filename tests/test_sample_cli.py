@@ -23,6 +23,7 @@ from absl import flags
 from PIL import Image
 
 import kwgan.sample
+import kwgan.score
 from kwgan.errors import ConfigError, DataNotFoundError, ExportError
 from kwgan.export import METADATA_FILE, load_metadata
 from kwgan.sample import generate
@@ -66,28 +67,28 @@ def images(exports, tmp_path):
     return shutil.copytree(exports[0], tmp_path / "model")
 
 
-def sample_in_process(capfd, *args) -> tuple[int, str]:
-    """`python -m kwgan.sample ARGS` run in this process: its exit status and stderr. For
-    what is refused before TensorFlow loads the model, so it runs on any backend; the
-    flags the CLI defined are removed afterwards."""
+def sample_in_process(capfd, *args, cli=kwgan.sample) -> tuple[int, str]:
+    """`python -m kwgan.sample ARGS` (or another `cli` module) run in this process: its
+    exit status and stderr. For what is refused before TensorFlow loads the model, so it
+    runs on any backend; the flags the CLI defined are removed afterwards."""
     capfd.readouterr()
-    sys.argv = ["kwgan.sample", *map(str, args)]
+    sys.argv = [cli.__name__, *map(str, args)]
     try:
-        kwgan.sample.main()
+        cli.main()
         code = 0
     except SystemExit as exit_:
         code = 0 if exit_.code is None else exit_.code
     finally:
         flags.FLAGS.unparse_flags()
-        for flag in flags.FLAGS.get_flags_for_module("kwgan.sample"):
+        for flag in flags.FLAGS.get_flags_for_module(cli.__name__):
             delattr(flags.FLAGS, flag.name)
     return code, capfd.readouterr().err
 
 
-def refused(capfd, *args, words=()) -> str:
-    """The one stderr line of `python -m kwgan.sample ARGS` (run in this process), which
-    must fail with it, naming each of `words`."""
-    code, err = sample_in_process(capfd, *args)
+def refused(capfd, *args, words=(), cli=kwgan.sample) -> str:
+    """The one stderr line of `python -m kwgan.sample ARGS` (or `cli`; run in this
+    process), which must fail with it, naming each of `words`."""
+    code, err = sample_in_process(capfd, *args, cli=cli)
     assert code == 1 and len(err.splitlines()) == 1 and "Traceback" not in err, err
     assert "error:" in err
     for word in words:
@@ -293,3 +294,40 @@ def test_cli_writes_the_grid_format_its_suffix_names_and_overwrites_when_told(ex
         )  # 2x2 of 4x4, 1-px borders
     assert np.load(tmp_path / "x.npy").shape == (4, 4, 4, 1)
     assert sorted(os.listdir(tmp_path)) == ["grid.jpg", "x.npy"]
+
+
+@pytest.mark.backend_neutral
+@pytest.mark.parametrize(
+    ("module", "output"), [("kwgan.sample", "--out"), ("kwgan.score", "--json")]
+)
+def test_fresh_interpreter_prints_only_the_error(module, output, tmp_path):
+    """No TensorFlow start-up log before the line in a new `python -m` process, with no
+    TF_CPP_MIN_LOG_LEVEL in the environment: kwgan's command lines ask for silence
+    themselves (kwgan/startup.py), and TensorFlow's import-time lines ignore the level."""
+    nowhere = tmp_path / "nowhere"
+    result = run_script(
+        module, nowhere, output, tmp_path / "x", env={**TENSORFLOW, "TF_CPP_MIN_LOG_LEVEL": None}
+    )
+    assert result.returncode == 1
+    name = module.split(".")[1]
+    assert result.stderr.splitlines() == [
+        f"{name}.py: error: {str(nowhere)!r} does not exist; pass the directory "
+        "export_generator wrote (e.g. saved_models/digits)."
+    ]
+
+
+@pytest.mark.backend_neutral
+def test_score_refuses_an_export_that_names_no_dataset(exports, tmp_path, capfd):
+    """An export made outside the experiments has no test split to be scored against: said
+    before any Inception pass (the FID weights are not needed to refuse it)."""
+    refused(capfd, exports[0], "--n", 4, words=["names no dataset"], cli=kwgan.score)
+
+
+@pytest.mark.backend_neutral
+def test_score_refuses_an_existing_json_before_scoring(exports, tmp_path, capfd):
+    notes = tmp_path / "notes.json"
+    notes.write_text("the user's")
+    refused(
+        capfd, exports[0], "--json", notes, words=[str(notes), "already exists"], cli=kwgan.score
+    )
+    assert notes.read_text() == "the user's"

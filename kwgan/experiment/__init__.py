@@ -20,6 +20,7 @@ from kwgan.experiment.images import ImageConfig
 from kwgan.experiment.language import LanguageConfig
 from kwgan.experiment.loss_meaning import LossMeaningConfig
 from kwgan.experiment.overfitting import OverfittingConfig
+from kwgan.experiment.recipes import RecipesConfig
 from kwgan.experiment.sweeps import SweepConfig
 from kwgan.experiment.toy import ToyConfig
 
@@ -41,6 +42,7 @@ __all__ = [
     "LanguageConfig",
     "LossMeaningConfig",
     "OverfittingConfig",
+    "RecipesConfig",
     "SweepConfig",
     "ToyConfig",
     "option",

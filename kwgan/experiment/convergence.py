@@ -104,8 +104,6 @@ def table(summary: dict, qs: tuple[float, ...]) -> str:
 
 def write_outputs(config: ConvergenceConfig, metrics: dict[str, dict]) -> str:
     """convergence.png, convergence.json and convergence.md; returns the table."""
-    from kwgan.io import atomic_path, write_json
-
     qs = config.thresholds
     summary = {name: summarise(m, qs) for name, m in metrics.items()}
     kwgan.plots.quality_over_time(
@@ -113,12 +111,7 @@ def write_outputs(config: ConvergenceConfig, metrics: dict[str, dict]) -> str:
         os.path.join(config.out, "convergence.png"),
         quality_label="digits classifier score",
     )
-    write_json(
-        os.path.join(config.out, "convergence.json"), {"config": config.to_dict(), **summary}
-    )
-    with atomic_path(os.path.join(config.out, "convergence.md")) as tmp, open(tmp, "w") as f:
-        f.write(table(summary, qs))
-    return table(summary, qs)
+    return sweeps.write_summary(config, "convergence", summary, table(summary, qs))
 
 
 def run(config: ConvergenceConfig) -> dict[str, dict]:

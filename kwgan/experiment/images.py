@@ -34,6 +34,7 @@ from kwgan.errors import ConfigError
 from kwgan.experiment import training
 from kwgan.experiment.config import Config, checkpoint_option, option, out_option, time_limit_option
 from kwgan.metrics import evaluators, manifold
+from kwgan.penalties import PENALTIES
 
 OPTIMIZERS = ("adam", "rmsprop")
 TIME_LIMIT_OVER_PROCESSES = (
@@ -110,6 +111,12 @@ class ImageConfig(Config):
     beta1: float | None = option(
         None,
         "Adam β1, ignored under RMSProp (default: the objective's, 0 for wgan-gp, 0.5 for dcgan).",
+    )
+    penalty: str = option(
+        "two-sided",
+        "Gradient penalty of wgan-gp: two-sided (the paper's) or one-sided, max(0, |g| - 1)^2 "
+        "(its Appendix C).",
+        choices=PENALTIES,
     )
     conditional: bool = option(
         False,
@@ -241,6 +248,11 @@ class ImageConfig(Config):
     def validate(self) -> None:
         if self.ema_decay is not None and not 0 < self.ema_decay < 1:
             raise ConfigError(f"ema_decay must be in (0, 1), got {self.ema_decay}.")
+        if self.penalty != "two-sided" and not self.objective_spec().gp_weight:
+            raise ConfigError(
+                f"penalty {self.penalty!r} shapes the gradient penalty, which only wgan-gp has "
+                f"(objective is {self.objective!r})."
+            )
         if self.eval_every and self.dataset != "digits":
             raise ConfigError("eval_every scores digits only (the classifier is a digits one).")
         if self.dataset == "digits" and self.num_samples < 10:
@@ -353,7 +365,11 @@ def build_gan(config: ImageConfig) -> kwgan.GAN:
         decay_steps=decay,
     )
     gan.compile(
-        config.objective, generator_optimizer=g_opt, critic_optimizer=d_opt, schedule=schedule
+        config.objective,
+        generator_optimizer=g_opt,
+        critic_optimizer=d_opt,
+        schedule=schedule,
+        penalty=config.penalty,
     )
     return gan
 

@@ -144,16 +144,9 @@ def table(summary: dict) -> str:
 
 def write_outputs(config: LossMeaningConfig, metrics: dict[str, dict]) -> str:
     """loss_meaning.png, loss_meaning.json and loss_meaning.md; returns the table."""
-    from kwgan.io import atomic_path, write_json
-
     summary = summarise(metrics)
     plot(metrics, os.path.join(config.out, "loss_meaning.png"))
-    write_json(
-        os.path.join(config.out, "loss_meaning.json"), {"config": config.to_dict(), **summary}
-    )
-    with atomic_path(os.path.join(config.out, "loss_meaning.md")) as tmp, open(tmp, "w") as f:
-        f.write(table(summary))
-    return table(summary)
+    return sweeps.write_summary(config, "loss_meaning", summary, table(summary))
 
 
 def run(config: LossMeaningConfig) -> dict[str, dict]:

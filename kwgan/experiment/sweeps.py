@@ -65,13 +65,14 @@ def default(name: str, value: Any) -> Any:
 
 
 def run_sweep(
-    config: SweepConfig,
+    config: Config,
     runs: Mapping[str, ImageConfig],
     write_outputs: Callable[[dict[str, dict]], str],
 ) -> dict[str, dict]:
     """Trains `runs` into `config.out` (`train_all`), then `write_outputs(metrics)` writes
     the figure and its numbers and returns what to print; returns each run's metrics.json.
 
+    `config` is a `SweepConfig`, or any config with the `out` and `steps` of one.
     `config.out` itself is a run too (`kwgan.run.Run`): its lock keeps a second sweep out,
     and its record refuses a rerun of the finished sweep that changes a field shaping the
     results (before it finished, each run's own record does from the run's first
@@ -87,6 +88,17 @@ def run_sweep(
         run.complete(config.steps)
     print(report)
     return metrics
+
+
+def write_summary(config: Config, stem: str, summary: dict, table: str) -> str:
+    """`stem`.json (the sweep's config and `summary`) and `stem`.md (`table`) in
+    `config.out`, each written atomically; returns `table`, what the sweep prints."""
+    from kwgan.io import atomic_path, write_json
+
+    write_json(os.path.join(config.out, f"{stem}.json"), {"config": config.to_dict(), **summary})
+    with atomic_path(os.path.join(config.out, f"{stem}.md")) as tmp, open(tmp, "w") as f:
+        f.write(table)
+    return table
 
 
 def train_all(out: str, runs: Mapping[str, ImageConfig]) -> dict[str, dict]:

@@ -160,8 +160,6 @@ class FrechetInception:
         """The numbers of `gan`'s samples drawn as `gan.generate(averaged=...,
         statistics=...)` draws them (by default, as `generate` does): one evaluator scores
         several ways of sampling one GAN against one real set, from the same noise."""
-        from kwgan.metrics import fid_kid, inception, manifold
-
         z = noise(self.seed + self.noise_offset, self.samples, gan.latent_dim)
         samples = gan.generate(
             z,
@@ -170,12 +168,19 @@ class FrechetInception:
             averaged=averaged,
             statistics=statistics,
         )
+        return self.score_samples(samples)
+
+    def score_samples(self, samples: np.ndarray) -> dict[str, Any]:
+        """The numbers of `samples` (NHWC in [-1, 1]) drawn by any means: a SavedModel's
+        samples (`kwgan.score`) are scored exactly as a training run scores its GAN's."""
+        from kwgan.metrics import fid_kid, inception, manifold
+
         fake = fid_kid.RealStatistics.from_features(inception.features(samples))
         return {
             "fid": fid_kid.fid_score(fake, self.real),
             "kid": list(fid_kid.kid_score(fake, self.real, seed=self.seed)),
             **manifold.prdc(self.real.features, fake.features, real_radii=self.real_radii),
-            "fid_samples": self.samples,
+            "fid_samples": len(samples),
             "real_images": len(self.real.features),
         }
 

@@ -43,6 +43,7 @@ def score(
     `ConfigError` if `n` is missing and the metadata has no FID to take it from.
     """
     from kwgan import sample
+    from kwgan.data import dataset_info
     from kwgan.metrics.evaluators import FrechetInception
 
     info = load_metadata(path)
@@ -53,6 +54,11 @@ def score(
             f"{os.fspath(path)!r} names no dataset in its kwgan.json (it was not exported by "
             "an experiment), so there is no test split to score it against."
         )
+    if not dataset_info(info["dataset"]).has_test_split:
+        raise ExportError(
+            f"{os.fspath(path)!r} was trained on {info['dataset']!r}, which has no test split "
+            "to score it against (FID needs held-out real images)."
+        )
     evaluator = FrechetInception(
         info["dataset"],
         image_size=int(info["output_shape"][0]),
@@ -60,6 +66,7 @@ def score(
         seed=seed,
         channels=info.get("recipe", {}).get("channels"),
         data_dir=data_dir,
+        setting="--n",
     )
     evaluator.real  # noqa: B018 (a test split too small for n fails before sampling)
     scores = evaluator.score_samples(sample.generate(path, n, seed=seed))

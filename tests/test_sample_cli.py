@@ -324,6 +324,13 @@ def test_score_refuses_an_export_that_names_no_dataset(exports, tmp_path, capfd)
 
 
 @pytest.mark.backend_neutral
+def test_score_refuses_an_export_of_a_dataset_without_test_split(images, tmp_path, capfd):
+    info = json.loads((images / METADATA_FILE).read_text())
+    (images / METADATA_FILE).write_text(json.dumps({**info, "dataset": "digits"}))
+    refused(capfd, images, "--n", 4, words=["'digits', which has no test split"], cli=kwgan.score)
+
+
+@pytest.mark.backend_neutral
 def test_score_refuses_an_existing_json_before_scoring(exports, tmp_path, capfd):
     notes = tmp_path / "notes.json"
     notes.write_text("the user's")

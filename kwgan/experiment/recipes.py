@@ -163,9 +163,14 @@ def table(summary: dict[str, dict]) -> str:
             f"| {rank} | {name} | {a['kid'][0]:.4f} ± {a['kid'][1]:.4f} | {a['fid']:.2f} | "
             f"{a['precision']:.3f} | {a['recall']:.3f} | {a['density']:.3f} | "
             f"{a['coverage']:.3f} | {r['kid'][0]:.4f} | {r['fid']:.2f} | "
-            f"{s['seconds_per_generator_iteration']:.2f} |"
+            f"{_seconds(s['seconds_per_generator_iteration'])} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _seconds(value: float | None) -> str:
+    """Seconds per iteration, or a dash where a run was too short for a steady rate."""
+    return "—" if value is None else f"{value:.2f}"
 
 
 def plot(config: RecipesConfig, summary: dict[str, dict], path: str) -> None:

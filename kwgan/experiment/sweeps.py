@@ -139,9 +139,7 @@ def _train_logged(name: str, config: ImageConfig, log: str) -> dict:
             with contextlib.redirect_stdout(f), contextlib.redirect_stderr(f):
                 return run_experiment(config)
         except KwganError as error:
-            raise KwganError(
-                f"the {name} run failed: {error} (see {log}); rerun to resume it."
-            ) from error
+            raise KwganError(f"the {name} run failed: {error} (its log: {log}).") from error
 
 
 def evaluation_series(metrics: dict, key: str) -> tuple[list[int], list[float]]:

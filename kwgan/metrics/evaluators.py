@@ -73,9 +73,11 @@ class DigitsScore:
         return result
 
 
-def check_fid_sizes(samples: int, real_images: int, where: str) -> None:
+def check_fid_sizes(
+    samples: int, real_images: int, where: str, setting: str = "fid_samples"
+) -> None:
     """Refuses FID of `samples` generated images against fewer real ones (`where` names the
-    real set).
+    real set, `setting` what the user set the sample count with).
 
     FID's bias grows as either set shrinks, so a number compares only with numbers measured
     at the same two counts. The references measure against at least as many real images
@@ -88,7 +90,7 @@ def check_fid_sizes(samples: int, real_images: int, where: str) -> None:
     if real_images < samples:
         raise DataError(
             f"FID of {samples} samples needs at least as many real images, but {where} has "
-            f"{real_images}; pass fid_samples <= {real_images}, or a test split with at "
+            f"{real_images}; pass {setting} <= {real_images}, or a test split with at "
             f"least {samples} images."
         )
 
@@ -116,9 +118,11 @@ class FrechetInception:
         seed: int,
         channels: int | None = None,
         data_dir: str | None = None,
+        setting: str = "fid_samples",
     ):
         self.dataset, self.image_size, self.samples = dataset, image_size, samples
         self.seed, self.channels, self.data_dir = seed, channels, data_dir
+        self.setting = setting  # what a refusal of `samples` tells the user to change
 
     @functools.cached_property
     def real(self):
@@ -140,7 +144,8 @@ class FrechetInception:
                 data_dir=self.data_dir,
             )
             real = fid_kid.RealStatistics.from_features(inception.features(images))
-        check_fid_sizes(self.samples, len(real.features), f"the test split of {self.dataset!r}")
+        where = f"the test split of {self.dataset!r}"
+        check_fid_sizes(self.samples, len(real.features), where, self.setting)
         return real
 
     @functools.cached_property

@@ -57,6 +57,9 @@ BAD_VALUES = [
     ("architectures.py", "--num_architectures 0", "num_architectures"),
     ("overfitting.py", "--objective wgan-gpp", "wgan-gpp"),
     ("overfitting.py", "--train_size 0", "train_size"),
+    ("recipes.py", "--recipes ns-gan,bigbigan", "bigbigan"),
+    ("precision_study.py", "--recipe ns-gan", "no gradient penalty"),
+    ("precision_study.py", "--seeds 0,x", "--seeds"),
 ]
 
 

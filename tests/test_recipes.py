@@ -104,6 +104,16 @@ def test_search_config_refuses(fields, words):
 
 
 @pytest.mark.backend_neutral
+def test_more_kid_samples_than_test_images_is_refused_before_anything_is_written(tmp_path):
+    data, out = tmp_path / "idx", tmp_path / "search"
+    write_idx_dataset(data, test_images=SAMPLES)
+    config = tiny_search(data, out).replace(kid_samples=SAMPLES + 1)
+    with pytest.raises(kwgan.errors.DataError, match=f"pass kid_samples <= {SAMPLES},"):
+        kwgan.experiment.run(config)
+    assert not out.exists()
+
+
+@pytest.mark.backend_neutral
 def test_one_sided_penalty_is_a_wgan_gp_field():
     with pytest.raises(ConfigError, match="penalty 'one-sided' shapes the gradient penalty"):
         ImageConfig(objective="dcgan", penalty="one-sided")

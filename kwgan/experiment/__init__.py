@@ -20,6 +20,7 @@ from kwgan.experiment.images import ImageConfig
 from kwgan.experiment.language import LanguageConfig
 from kwgan.experiment.loss_meaning import LossMeaningConfig
 from kwgan.experiment.overfitting import OverfittingConfig
+from kwgan.experiment.precision_study import PrecisionStudyConfig
 from kwgan.experiment.recipes import RecipesConfig
 from kwgan.experiment.sweeps import SweepConfig
 from kwgan.experiment.toy import ToyConfig
@@ -42,6 +43,7 @@ __all__ = [
     "LanguageConfig",
     "LossMeaningConfig",
     "OverfittingConfig",
+    "PrecisionStudyConfig",
     "RecipesConfig",
     "SweepConfig",
     "ToyConfig",

@@ -41,9 +41,8 @@ import numpy as np
 
 import kwgan
 from kwgan.errors import ConfigError
-from kwgan.experiment import sweeps
-from kwgan.experiment.config import Config, option, out_option
-from kwgan.experiment.images import ImageConfig
+from kwgan.experiment import images, sweeps
+from kwgan.experiment.config import option, out_option
 
 RECIPES: dict[str, dict[str, Any]] = {
     "ns-gan": {"objective": "dcgan"},
@@ -64,37 +63,13 @@ RECIPES: dict[str, dict[str, Any]] = {
 SAMPLES_SHOWN = 10  # per recipe in recipes.png
 
 
-def _datasets_with_test_split() -> tuple[str, ...]:
-    return tuple(
-        name for name in kwgan.data.IMAGE_DATASETS if kwgan.data.dataset_info(name).has_test_split
-    )
-
-
 @dataclasses.dataclass(frozen=True)
-class RecipesConfig(Config):
+class RecipesConfig(sweeps.ScoredSweepConfig):
     """The search; the defaults are the study's network and data at 2 000 generator
     iterations (13 % of its 15 625), KID of 2 000 samples."""
 
-    dataset: str = option(
-        "fashion_mnist",
-        "Dataset with a test split to score against.",
-        choices=_datasets_with_test_split,
-    )
-    data_dir: str | None = option(
-        None, "Where the dataset's files are (as experiments/lsun.py).", free=True
-    )
-    arch: str = option("infogan", "Architecture of every recipe (the study's network).")
-    image_size: int = option(28, "Image size (pixels, square).", minimum=1)
-    dim: int | None = option(
-        None, "Base width of both networks (the architecture's default).", minimum=1
-    )
-    steps: int = option(2000, "Generator iterations of every recipe.", minimum=1)
-    kid_samples: int = option(
-        2000, "Samples scored (KID ranks; FID, precision, recall beside it).", minimum=6
-    )
     ema_decay: float = option(0.999, "Generator average's decay in every recipe.")
     ema_start: int = option(1000, "Generator iterations before the average starts.", minimum=0)
-    batch_size: int = option(64, "Batch size.", minimum=1)
     seed: int = option(0, "Seed of every recipe.")
     precision: str = option(
         "float32", "Numeric precision of every recipe.", choices=kwgan.precision.PRECISIONS
@@ -112,23 +87,16 @@ class RecipesConfig(Config):
         runs(self)  # each recipe's ImageConfig checks itself
 
 
-def runs(config: RecipesConfig) -> dict[str, ImageConfig]:
+def runs(config: RecipesConfig) -> dict[str, images.ImageConfig]:
     """Each recipe's image run, by name."""
     shared = {
-        "dataset": config.dataset,
-        "data_dir": config.data_dir,
-        "arch": config.arch,
-        "image_size": config.image_size,
-        "dim": config.dim,
-        "steps": config.steps,
-        "fid_samples": config.kid_samples,
+        **config.shared(),
         "ema_decay": config.ema_decay,
         "ema_start": config.ema_start,
-        "batch_size": config.batch_size,
         "seed": config.seed,
         "precision": config.precision,
     }
-    return {name: ImageConfig(**shared, **RECIPES[name]) for name in config.recipes}
+    return {name: images.ImageConfig(**shared, **RECIPES[name]) for name in config.recipes}
 
 
 def summarise(metrics: dict) -> dict:
@@ -199,5 +167,8 @@ def write_outputs(config: RecipesConfig, metrics: dict[str, dict]) -> str:
 
 def run(config: RecipesConfig) -> dict[str, dict]:
     """Trains each recipe into `config.out` (resuming a killed search) and writes the
-    ranking, its numbers and its samples; returns each recipe's metrics.json."""
+    ranking, its numbers and its samples; returns each recipe's metrics.json.
+
+    The test split is checked first (`check_test_split`)."""
+    config.check_test_split()
     return sweeps.run_sweep(config, runs(config), lambda m: write_outputs(config, m))

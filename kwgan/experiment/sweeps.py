@@ -57,6 +57,65 @@ class SweepConfig(Config):
         }
 
 
+def _datasets_with_test_split() -> tuple[str, ...]:
+    import kwgan
+
+    return tuple(
+        name for name in kwgan.data.IMAGE_DATASETS if kwgan.data.dataset_info(name).has_test_split
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class ScoredSweepConfig(Config):
+    """The fields every run of a sweep scored against a test split shares (the recipe
+    search, the precision study): the study's network and data, KID of `kid_samples`
+    samples (unbiased at any sample count, where FID's bias depends on it; Bińkowski et al.
+    2018, §3) with FID, precision and recall beside it."""
+
+    dataset: str = option(
+        "fashion_mnist",
+        "Dataset with a test split to score against.",
+        choices=_datasets_with_test_split,
+    )
+    data_dir: str | None = option(
+        None, "Where the dataset's files are (as experiments/lsun.py).", free=True
+    )
+    arch: str = option("infogan", "Architecture of every run (the study's network).")
+    image_size: int = option(28, "Image size (pixels, square).", minimum=1)
+    dim: int | None = option(
+        None, "Base width of both networks (the architecture's default).", minimum=1
+    )
+    steps: int = option(2000, "Generator iterations of every run.", minimum=1)
+    kid_samples: int = option(
+        2000, "Samples scored (KID ranks; FID, precision, recall beside it).", minimum=6
+    )
+    batch_size: int = option(64, "Batch size.", minimum=1)
+    out: str = out_option("runs/sweep")
+
+    def shared(self) -> dict[str, Any]:
+        """The `ImageConfig` fields every run of the sweep takes from it."""
+        return {
+            "dataset": self.dataset,
+            "data_dir": self.data_dir,
+            "arch": self.arch,
+            "image_size": self.image_size,
+            "dim": self.dim,
+            "steps": self.steps,
+            "fid_samples": self.kid_samples,
+            "batch_size": self.batch_size,
+        }
+
+    def check_test_split(self) -> None:
+        """Refuses a `kid_samples` the test split cannot serve, under its own name, before
+        the sweep's record is written (each run would refuse it only when its turn came,
+        naming its own `fid_samples`)."""
+        import kwgan
+        from kwgan.experiment.images import check_test_split
+
+        test = kwgan.data.describe(self.dataset, split="test", data_dir=self.data_dir)
+        check_test_split(test, self.kid_samples, setting="kid_samples")
+
+
 def default(name: str, value: Any) -> Any:
     """`SweepConfig`'s field `name` with another default: a figure's config redefines
     `steps` or `out` with its paper's value and keeps the field's help and checks."""

@@ -37,6 +37,7 @@ BAD_VALUES = [
     ("lsun.py", "--nosuchflag", "nosuchflag"),
     ("lsun.py", "stray_argument", "stray_argument"),
     ("lsun.py", "--fid_every 5", "fid_every needs fid_samples"),
+    ("lsun.py", "--fid_samples 10 --fid_every_samples 6", "fid_every_samples needs fid_every"),
     ("lsun.py", "--dataset digits --fid_samples 10", "test split"),
     ("lsun.py", "--num_processes 2", "num_processes"),
     ("lsun.py", "--dataset digits --arch cifar-dcgan --image_size 48", "48"),

@@ -85,10 +85,23 @@ def fid_run(data_dir, out, fid_samples: int, dataset: str = "fashion_mnist") -> 
     )
 
 
+@pytest.fixture
+def inception_passes(monkeypatch) -> list[int]:
+    """The sample count of each Inception pass over generated samples, as they happen."""
+    passes = []
+    score_samples = evaluators.FrechetInception.score_samples
+    monkeypatch.setattr(
+        evaluators.FrechetInception,
+        "score_samples",
+        lambda self, samples: passes.append(len(samples)) or score_samples(self, samples),
+    )
+    return passes
+
+
 # The plumbing of fid_samples / fid_every (evaluations, recorded sizes, the statistics'
 # cache); the Inception network itself is checked on every backend by test_fid.py.
 @pytest.mark.backend_neutral
-def test_lsun_fid_samples(tmp_path, fid_cache, monkeypatch):
+def test_lsun_fid_samples(tmp_path, fid_cache, inception_passes):
     cache = fid_cache
     data = tmp_path / "idx"
     write_idx_dataset(data, test_images=FID_SAMPLES)
@@ -100,18 +113,11 @@ def test_lsun_fid_samples(tmp_path, fid_cache, monkeypatch):
     config = fid_run(data, out, FID_SAMPLES).replace(
         ema_decay=0.5, ema_start=0, compare_sampling=True, export=export and str(export)
     )
-    passes = []  # each Inception pass over generated samples
-    score_samples = evaluators.FrechetInception.score_samples
-    monkeypatch.setattr(
-        evaluators.FrechetInception,
-        "score_samples",
-        lambda self, samples: passes.append(len(samples)) or score_samples(self, samples),
-    )
     with pytest.warns(UserWarning, match=f"FID of {FID_SAMPLES} against {FID_SAMPLES} samples"):
         kwgan.experiment.run(config)
     # Iterations 1 and 2, then the four other ways to sample; the final score is the
     # evaluation at iteration 2, not a third pass over the same noise.
-    assert passes == [FID_SAMPLES] * (2 + len(images.SAMPLING) - 1)
+    assert inception_passes == [FID_SAMPLES] * (2 + len(images.SAMPLING) - 1)
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["fid"]["fid_samples"] == FID_SAMPLES
     assert metrics["fid"]["real_images"] == FID_SAMPLES  # both set sizes beside the number
@@ -152,6 +158,20 @@ def test_lsun_fid_samples(tmp_path, fid_cache, monkeypatch):
 
 
 @pytest.mark.backend_neutral
+def test_a_curve_of_fewer_samples_than_the_final_score(tmp_path, fid_cache, inception_passes):
+    """fid_every_samples: the evaluations during training score 6 samples, the final score
+    10, in a pass of its own (the last evaluation is not reused across sample counts)."""
+    data, out = tmp_path / "idx", tmp_path / "run"
+    write_idx_dataset(data, test_images=FID_SAMPLES)
+    config = fid_run(data, out, FID_SAMPLES).replace(fid_every_samples=6)
+    with pytest.warns(UserWarning, match="FID of 6 against 10 samples"):
+        metrics = kwgan.experiment.run(config)
+    assert inception_passes == [6, 6, FID_SAMPLES]
+    assert [e["fid_samples"] for e in metrics["fid_evaluations"]] == [6, 6]
+    assert metrics["fid"]["fid_samples"] == FID_SAMPLES
+
+
+@pytest.mark.backend_neutral
 def test_fid_against_fewer_real_images_is_refused_before_training(tmp_path, monkeypatch):
     """50 samples against a 20-image test split: refused in one line before anything is
     trained or written. (The FID weights, checked first, are stubbed: the data is the point.)"""
@@ -166,4 +186,9 @@ def test_fid_against_fewer_real_images_is_refused_before_training(tmp_path, monk
         f"'mnist' in {data} has 20; pass fid_samples <= 20, or a test split with at least "
         "50 images."
     )
+    assert not out.exists()
+    # The curve's sample count too, under its own name.
+    config = fid_run(data, out, fid_samples=20, dataset="mnist").replace(fid_every_samples=50)
+    with pytest.raises(DataError, match="pass fid_every_samples <= 20,"):
+        kwgan.experiment.run(config)
     assert not out.exists()

@@ -63,14 +63,22 @@ def _gpu_bfloat16() -> bool:
     return False
 
 
+# The backends that reach a CPU's bfloat16 units, through oneDNN. XLA:CPU converts bfloat16
+# to float32 around its kernels: JAX's bfloat16 step runs at its float32 speed on a CPU with
+# `avx512_bf16` (README, Speed), so there `auto` would lose precision for nothing.
+CPU_BFLOAT16_BACKENDS = ("tensorflow", "torch")
+
+
 @functools.cache
 def _detected() -> bool:
-    return _gpu_bfloat16() or bool(_cpu_flags() & set(CPU_FLAGS))
+    cpu_units = bool(_cpu_flags() & set(CPU_FLAGS))
+    return _gpu_bfloat16() or (cpu_units and keras.backend.backend() in CPU_BFLOAT16_BACKENDS)
 
 
 def native_bfloat16() -> bool:
     """Whether this machine multiplies bfloat16 natively where the backend computes: a GPU
-    with bfloat16 tensor cores, else a CPU with AMX or AVX-512 BF16 units.
+    with bfloat16 tensor cores, else a CPU with AMX or AVX-512 BF16 units on a backend that
+    uses them (TensorFlow and torch; not JAX's XLA:CPU).
 
     `KWGAN_NATIVE_BFLOAT16=0|1` overrides the detection (for tests, and for a machine
     whose detection is wrong)."""

@@ -29,6 +29,23 @@ def test_auto_follows_the_hardware(monkeypatch, native, auto):
         resolve("bf16")
 
 
+@pytest.mark.backend_neutral
+@pytest.mark.parametrize("backend, native", [("tensorflow", True), ("torch", True), ("jax", False)])
+def test_cpu_units_count_where_the_backend_uses_them(monkeypatch, backend, native):
+    """An `avx512_bf16` CPU and no GPU: bfloat16 is native on TensorFlow and torch (oneDNN),
+    not on JAX, whose XLA:CPU runs bfloat16 at float32's speed."""
+    monkeypatch.delenv("KWGAN_NATIVE_BFLOAT16", raising=False)
+    monkeypatch.setattr(kwgan.precision, "_cpu_flags", lambda: {"avx2", "avx512_bf16"})
+    monkeypatch.setattr(kwgan.precision, "_gpu_bfloat16", lambda: False)
+    monkeypatch.setattr(keras.backend, "backend", lambda: backend)
+    kwgan.precision._detected.cache_clear()
+    try:
+        assert native_bfloat16() is native
+        assert resolve("auto") == ("mixed_bfloat16" if native else "float32")
+    finally:
+        kwgan.precision._detected.cache_clear()
+
+
 def test_policy_applies_inside_and_restores_the_users():
     before = keras.config.dtype_policy().name
     with policy("mixed_bfloat16") as name:

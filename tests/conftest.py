@@ -24,6 +24,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 # As `import kwgan` sets it, but Keras (and with it TensorFlow) is imported first here.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+# `auto` precision as on a machine without bfloat16 units, so that every test trains alike
+# on any CI machine; the tests of `auto` itself set or clear this.
+os.environ.setdefault("KWGAN_NATIVE_BFLOAT16", "0")
 # JAX's persistent compilation cache, shared by this session's workers and the scripts they
 # start (tests/scripts.py passes this environment on): the same tiny networks are compiled
 # by hundreds of tests and by each process of a kill chain, and XLA's compile dominates a

@@ -87,8 +87,10 @@ def test_digits_in_mixed_bfloat16_records_it_and_refuses_another_on_resume(tmp_p
 
 @pytest.mark.backend_neutral
 def test_a_run_recorded_before_the_field_existed_resumes_at_its_default(tmp_path):
-    """A run.json without `precision` (an older kwgan's) holds its default, float32."""
-    config = ImageConfig().to_dict()
+    """A run.json without `precision` (an older kwgan's) held float32, although `auto` is
+    the field's default now (a run records `auto` resolved)."""
+    assert ImageConfig().precision == "auto"
+    config = {**ImageConfig().to_dict(), "precision": "float32"}
     old = {k: v for k, v in config.items() if k != "precision"}
     with kwgan.run.Run(tmp_path, old) as run:
         run.complete(config["steps"])

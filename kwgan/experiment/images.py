@@ -185,10 +185,11 @@ class ImageConfig(Config):
     )
     seed: int = option(0, "Seed of weights, noise and data order.")
     precision: str = option(
-        "float32",
-        "Numeric precision: float32, mixed_bfloat16 (bfloat16 matrix products, float32 "
-        "weights and penalty) or auto (mixed_bfloat16 where the CPU or GPU multiplies "
-        "bfloat16 natively); a run records what auto resolved to.",
+        "auto",
+        "Numeric precision: auto (mixed_bfloat16 where the hardware multiplies bfloat16 "
+        "natively: a GPU's bf16 tensor cores, a CPU's AMX / AVX-512 BF16 units on TensorFlow "
+        "or torch; float32 elsewhere), float32, or mixed_bfloat16 (bfloat16 matrix products, "
+        "float32 weights and penalty); a run records what auto resolved to.",
         choices=kwgan.precision.PRECISIONS,
     )
     sample_every: int = option(
@@ -250,6 +251,12 @@ class ImageConfig(Config):
         """The objective with this run's optimizer family."""
         objective = kwgan.objectives.get(self.objective)
         return objective.with_optimizer(self.optimizer) if self.optimizer else objective
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        # A run recorded before `precision` existed trained in float32, then kwgan's only
+        # precision; `auto` is the default of the runs started since.
+        return {**super().defaults(), "precision": "float32"}
 
     def validate(self) -> None:
         if self.ema_decay is not None and not 0 < self.ema_decay < 1:

@@ -65,6 +65,10 @@ class Run:
         data: what the run reads, by role (`{"train": kwgan.data.describe(...)}`): recorded
             in `run.json`, and a resume whose data has another `digest` is refused, naming
             both sources (a free `--data_dir` may move the data, not swap it).
+        holds_runs: whether the directory is a sweep's, whose runs are its subdirectories
+            (`kwgan.experiment.sweeps`): a directory holding only kwgan runs (each with its
+            own record) is then taken before its first invocation, so that runs trained
+            alone can be collected into a new sweep.
     """
 
     def __init__(
@@ -76,8 +80,10 @@ class Run:
         target_may_grow: bool = True,
         data: Mapping[str, Mapping[str, Any]] | None = None,
         defaults: Mapping[str, Any] | None = None,
+        holds_runs: bool = False,
     ):
         self.directory = os.fspath(directory)
+        self.holds_runs = holds_runs
         self.config = dict(config)
         self.target = target
         self.free = frozenset(free) | ({target} if target_may_grow else set())
@@ -145,8 +151,8 @@ class Run:
             return {"generator_iterations": self.record["generator_iterations"]}
         return {}
 
-    def _path(self, name: str) -> str:
-        return os.path.join(self.directory, name)
+    def _path(self, *names: str) -> str:
+        return os.path.join(self.directory, *names)
 
     def _read_record(self) -> dict | None:
         path = self._path(RECORD_FILE)
@@ -166,7 +172,8 @@ class Run:
 
     def _check_owned(self) -> None:
         """Refuses an existing directory that is not a kwgan run's (no record) and holds
-        something a run did not leave there; before the lock file is created in it."""
+        something a run did not leave there (a sweep's: something not a kwgan run); before
+        the lock file is created in it."""
         if not os.path.isdir(self.directory) or os.path.exists(self._path(RECORD_FILE)):
             return
         own = (LOCK_FILE, LOG_FILE)
@@ -174,7 +181,9 @@ class Run:
         others = sorted(
             name
             for name in os.listdir(self.directory)
-            if name not in own and not name.startswith(hidden_record)
+            if name not in own
+            and not name.startswith(hidden_record)
+            and not (self.holds_runs and os.path.isfile(self._path(name, RECORD_FILE)))
         )
         if others:
             more = f" and {len(others) - 1} more" if len(others) > 1 else ""

@@ -87,6 +87,26 @@ def test_a_directory_holding_only_what_a_run_leaves_before_its_record_is_taken(t
     assert os.listdir(tmp_path / "mine") == ["notes.txt"]
 
 
+def test_a_sweep_takes_a_directory_of_runs_and_nothing_else(tmp_path):
+    """A sweep may collect runs trained alone into a new directory; a run may not start in
+    a directory of runs, and a sweep's refuses anything that is not a run."""
+    config = {"steps": 1}
+    runs = tmp_path / "runs"
+    with kwgan.run.Run(runs / "seed0", config):  # a run trained alone
+        pass
+    with pytest.raises(OutputExistsError, match="holds 'seed0' but no run.json"):
+        kwgan.run.Run(runs, config).__enter__()
+    with kwgan.run.Run(runs, config, holds_runs=True):
+        pass
+    assert (runs / kwgan.run.RECORD_FILE).is_file()
+    (tmp_path / "mixed" / "seed0").mkdir(parents=True)
+    (tmp_path / "mixed" / "seed0" / kwgan.run.RECORD_FILE).write_text("{}")
+    (tmp_path / "mixed" / "notes.txt").write_text("the user's")
+    with pytest.raises(OutputExistsError, match="holds 'notes.txt' but no run.json"):
+        kwgan.run.Run(tmp_path / "mixed", config, holds_runs=True).__enter__()
+    assert sorted(os.listdir(tmp_path / "mixed")) == ["notes.txt", "seed0"]
+
+
 @pytest.mark.skipif(not HAS_TF, reason="the SavedModel export needs TensorFlow")
 @pytest.mark.parametrize("kind", ["file", "folder"])
 def test_export_onto_the_users_file_or_folder_is_refused_before_training(tmp_path, kind):

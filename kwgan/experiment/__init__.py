@@ -22,6 +22,7 @@ from kwgan.experiment.loss_meaning import LossMeaningConfig
 from kwgan.experiment.overfitting import OverfittingConfig
 from kwgan.experiment.precision_study import PrecisionStudyConfig
 from kwgan.experiment.recipes import RecipesConfig
+from kwgan.experiment.seeds import SeedsConfig
 from kwgan.experiment.sweeps import SweepConfig
 from kwgan.experiment.toy import ToyConfig
 
@@ -45,6 +46,7 @@ __all__ = [
     "OverfittingConfig",
     "PrecisionStudyConfig",
     "RecipesConfig",
+    "SeedsConfig",
     "SweepConfig",
     "ToyConfig",
     "option",

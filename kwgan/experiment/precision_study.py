@@ -49,14 +49,11 @@ class PrecisionStudyConfig(sweeps.ScoredSweepConfig):
     kid_every: int = option(
         500, "Score kid_samples samples every this many generator iterations.", minimum=1
     )
-    seeds: tuple[int, ...] = option((0, 1), "Seeds, each trained in both precisions.")
+    seeds: tuple[int, ...] = sweeps.seeds_option((0, 1))
     out: str = out_option("runs/precision_study")
 
     def validate(self) -> None:
-        if not self.seeds:
-            raise ConfigError("seeds needs at least one seed.")
-        if len(set(self.seeds)) < len(self.seeds):
-            raise ConfigError(f"seeds names one seed twice: {self.seeds}.")
+        sweeps.check_seeds(self.seeds)
         if RECIPES[self.recipe].get("objective") != "wgan-gp":
             raise ConfigError(
                 f"recipe {self.recipe!r} has no gradient penalty; the study compares a "

@@ -68,8 +68,8 @@ class RecipesConfig(sweeps.ScoredSweepConfig):
     """The search; the defaults are the study's network and data at 2 000 generator
     iterations (13 % of its 15 625), KID of 2 000 samples."""
 
-    ema_decay: float = option(0.999, "Generator average's decay in every recipe.")
-    ema_start: int = option(1000, "Generator iterations before the average starts.", minimum=0)
+    ema_decay: float = sweeps.ema_decay_option()
+    ema_start: int = sweeps.ema_start_option()
     seed: int = option(0, "Seed of every recipe.")
     precision: str = option(
         "float32", "Numeric precision of every recipe.", choices=kwgan.precision.PRECISIONS

@@ -22,7 +22,7 @@ from typing import Any
 import keras
 
 from kwgan import run as kwgan_run
-from kwgan.errors import KwganError
+from kwgan.errors import ConfigError, KwganError
 from kwgan.experiment.config import Config, option, out_option
 from kwgan.experiment.images import ImageConfig
 
@@ -116,11 +116,34 @@ class ScoredSweepConfig(Config):
         check_test_split(test, self.kid_samples, setting="kid_samples")
 
 
-def default(name: str, value: Any) -> Any:
-    """`SweepConfig`'s field `name` with another default: a figure's config redefines
-    `steps` or `out` with its paper's value and keeps the field's help and checks."""
-    field = SweepConfig.__dataclass_fields__[name]
+def default(name: str, value: Any, base: type[Config] = SweepConfig) -> Any:
+    """`base`'s field `name` with another default: a figure's config redefines `steps` or
+    `out` with its paper's value and keeps the field's help and checks."""
+    field = base.__dataclass_fields__[name]
     return dataclasses.field(default=value, metadata=field.metadata)
+
+
+def seeds_option(default: tuple[int, ...], *, free: bool = False) -> Any:
+    """The `seeds` field of a sweep that trains the same runs from several seeds."""
+    return option(default, "Seeds, each its own run.", free=free)
+
+
+def check_seeds(seeds: tuple[int, ...]) -> None:
+    """Refuses an empty `seeds` or one naming a seed twice (two runs, one directory)."""
+    if not seeds:
+        raise ConfigError("seeds needs at least one seed.")
+    if len(set(seeds)) < len(seeds):
+        raise ConfigError(f"seeds names one seed twice: {seeds}.")
+
+
+def ema_decay_option() -> Any:
+    """The generator average's decay of a sweep whose runs keep one (as `ImageConfig`)."""
+    return option(0.999, "Generator average's decay in every run.")
+
+
+def ema_start_option() -> Any:
+    """The generator iterations before a sweep's averages start (as `ImageConfig`)."""
+    return option(1000, "Generator iterations before the average starts.", minimum=0)
 
 
 def run_sweep(
@@ -137,10 +160,16 @@ def run_sweep(
     results (before it finished, each run's own record does from the run's first
     checkpoint, and that record holds every field shaping the run). A finished
     sweep's figure and numbers are written again, so that a free field that only reads the
-    runs (the convergence table's thresholds) applies.
+    runs (the convergence table's thresholds) applies. A new sweep may start in a directory
+    holding runs trained alone (`experiments/lsun.py`): one named as a run of the sweep, with
+    its fields, is collected as it stands.
     """
     with kwgan_run.Run(
-        config.out, config.to_dict(), free=config.free_fields(), defaults=config.defaults()
+        config.out,
+        config.to_dict(),
+        free=config.free_fields(),
+        defaults=config.defaults(),
+        holds_runs=True,
     ) as run:
         metrics = train_all(config.out, runs)
         report = write_outputs(metrics)

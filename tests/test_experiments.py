@@ -235,6 +235,26 @@ def test_digits_export(digits_run):
     assert "fid" not in metadata  # not scored by FID
 
 
+@pytest.mark.skipif(not HAS_TF, reason="the SavedModel export needs TensorFlow")
+def test_a_finished_run_exports_its_saved_gan_without_training(digits_run, tmp_path):
+    out = digits_run[0]
+    config = tiny_digits(out, sample_every=1, lr=2e-4, checkpoint_every=1, eval_every=1)
+    before = (out / "metrics.json").read_bytes()
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        kwgan.experiment.run(config.replace(steps=2, export=str(tmp_path / "later")))
+    assert "already holds this finished run" in printed.getvalue()
+    assert (out / "metrics.json").read_bytes() == before  # nothing trained or rewritten
+    # The same generator and the same metadata as the export written when it trained.
+    assert kwgan.export.load_metadata(tmp_path / "later") == kwgan.export.load_metadata(
+        out / "saved"
+    )
+    noise = np.random.default_rng(0).standard_normal((3, 128)).astype("float32")
+    models = [kwgan.export.load_saved_model(path) for path in (out / "saved", tmp_path / "later")]
+    images = [np.asarray(model.serve(noise)) for model in models]  # each model kept alive
+    np.testing.assert_allclose(images[0], images[1], atol=1e-6)
+
+
 # -- experiments/lsun.py on tensorflow-datasets mock data ----------------------------------
 
 

@@ -686,7 +686,8 @@ def check_test_split(test: dict, samples: int, setting: str = "fid_samples") -> 
 
 def run(config: ImageConfig) -> dict | None:
     """Trains `config` (resuming `config.out`), writes its outputs, prints a summary;
-    returns its metrics.json (also for a run that had already finished)."""
+    returns its metrics.json (also for a run that had already finished, which `export`s its
+    saved GAN where given: `export_finished`)."""
     # Recorded resolved, so that a resume on hardware where `auto` means another precision
     # is refused, naming the field.
     config = config.replace(precision=kwgan.precision.resolve(config.precision))
@@ -695,12 +696,27 @@ def run(config: ImageConfig) -> dict | None:
     data = describe_data(config)  # after `distribute`: reading may start TensorFlow
     print(kwgan.data.fingerprint.summary(data))
 
+    trained = []
+
     def train_and_write(run: kwgan.run.Run) -> int:
         gan = build_gan(config)
         stateful = train(run, gan, config)
         samples, metrics = final_outputs(gan, config, stateful)
         kwgan.distribute.chief_only(write_outputs)(gan, config, samples, metrics)
         print(summary(config, metrics))
+        trained.append(True)
         return metrics["generator_iterations"]
 
-    return training.resumable(config, train_and_write, data=data)
+    metrics = training.resumable(config, train_and_write, data=data)
+    if config.export and not trained and metrics is not None:
+        kwgan.distribute.chief_only(export_finished)(config, metrics)
+    return metrics
+
+
+def export_finished(config: ImageConfig, metrics: dict) -> None:
+    """`--export` given to a run that had already finished: its `gan.keras` (the generator
+    average where kept) is exported with the metadata the run would have written, so that a
+    forgotten `--export` costs a load rather than the training again (`export` is free)."""
+    gan = keras.saving.load_model(os.path.join(config.out, "gan.keras"))
+    kwgan.export.export_generator(gan, config.export, metadata=export_metadata(config, metrics))
+    print(f"exported the finished run's generator to {config.export}")

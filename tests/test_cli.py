@@ -61,6 +61,8 @@ BAD_VALUES = [
     ("recipes.py", "--recipes ns-gan,bigbigan", "bigbigan"),
     ("precision_study.py", "--recipe ns-gan", "no gradient penalty"),
     ("precision_study.py", "--seeds 0,x", "--seeds"),
+    ("seeds.py", "--seeds 1,1", "names one seed twice"),
+    ("seeds.py", "--recipe ns-gan --ema_start -1", "ema_start must be >= 0"),
 ]
 
 

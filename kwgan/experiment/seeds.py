@@ -154,7 +154,8 @@ def table(summary: dict[str, dict], aggregate: dict) -> str:
     for generator in GENERATORS:
         a = aggregate[generator]
         scores = " | ".join(_mean_std(k, a[k]) for k in SCORES)
-        lines.append(f"| mean ± std ({len(summary)} seeds) | {generator} | {scores} | | |")
+        seeds = f"{len(summary)} seed{'s' if len(summary) > 1 else ''}"
+        lines.append(f"| mean ± std ({seeds}) | {generator} | {scores} | | |")
     return "\n".join(lines) + "\n"
 
 

@@ -175,32 +175,32 @@ def best(summary: dict[str, dict]) -> str:
 
 
 def plot(config: SeedsConfig, summary: dict[str, dict], path: str) -> None:
-    """seeds.png: FID of the averaged generator over generator iterations, a line per seed
-    with its final 10 000-sample score as a cross (left), and samples of the best seed's
-    averaged generator (its samples.npy; right)."""
+    """seeds.png: FID and KID of the averaged generator over generator iterations, a line
+    per seed with its final score of `kid_samples` samples as a cross (FID's bias falls
+    with the sample count, KID has none, so only KID's cross continues its line), and
+    samples of the best seed's averaged generator (its samples.npy)."""
     plt = kwgan.plots.pyplot()
-    fig, (curve, samples) = plt.subplots(1, 2, figsize=(11, 4.6))
-    for name, s in summary.items():
-        c = s["fid_curve"]
-        (line,) = curve.plot(c["iteration"], c["fid"], "o-", ms=3, label=name)
-        curve.plot(
-            [s["generator_iterations"]], [s["averaged"]["fid"]], "x", ms=8, color=line.get_color()
-        )
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.4), width_ratios=(1, 1, 1.05))
     points = next(iter(summary.values()))["fid_curve"]["samples"]
-    curve.set_title(
-        f"FID of the averaged generator ({points} samples; ×: {config.kid_samples})",
-        fontsize=9,
-    )
-    curve.set_xlabel("generator iterations")
-    curve.set_ylabel("FID against the test split")
-    curve.set_yscale("log")
-    curve.legend(fontsize=8)
+    for ax, key, score in zip(axes[:2], ("fid", "kid"), ("FID", "KID"), strict=True):
+        for name, s in summary.items():
+            c, final = s["fid_curve"], s["averaged"][key]
+            (line,) = ax.plot(c["iteration"], c[key], "o-", ms=3, label=name)
+            final = final[0] if key == "kid" else final
+            ax.plot([s["generator_iterations"]], [final], "x", ms=8, color=line.get_color())
+        ax.set_title(
+            f"{score} of the averaged generator ({points} samples; ×: {config.kid_samples})",
+            fontsize=9,
+        )
+        ax.set_xlabel("generator iterations")
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=8)
     name = best(summary)
     shown = np.load(os.path.join(config.out, name, "samples.npy"))[:SAMPLES_SHOWN]
     grid = kwgan.grid.image_grid(shown)
-    samples.imshow(grid.squeeze(-1) if grid.shape[-1] == 1 else grid, cmap="gray")
-    samples.set_axis_off()
-    samples.set_title(
+    axes[2].imshow(grid.squeeze(-1) if grid.shape[-1] == 1 else grid, cmap="gray")
+    axes[2].set_axis_off()
+    axes[2].set_title(
         f"{name}, averaged generator: FID {summary[name]['averaged']['fid']:.2f}", fontsize=9
     )
     fig.tight_layout()

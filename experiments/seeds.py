@@ -12,9 +12,10 @@ and scores 10 000 samples of the averaged and the raw generator against the test
 Writes into --out: one `lsun.py` run per seed (its printed output in its log.txt), seeds.md
 and seeds.json (FID, KID, precision, recall, density, coverage of each seed's averaged and
 raw generator, its wall time and iterations per second, then the mean ± std over the seeds)
-and seeds.png (FID over generator iterations per seed; samples of the best seed). Rerunning
-with the same --out resumes the seed a killed run was in and skips the finished ones; a
-larger --seeds adds seeds to a finished set.
+and seeds.png (FID and KID over generator iterations per seed; samples of the best seed).
+Rerunning with the same --out resumes the seed a killed run was in and skips the finished
+ones; a larger --seeds adds seeds to a finished set. A run trained alone by lsun.py with a
+seed's flags, moved to --out/<recipe>_seed<k>, is collected rather than trained again.
 
 The flags are the fields of `kwgan.experiment.SeedsConfig`, and the runs are
 `kwgan.experiment.run(config)`.

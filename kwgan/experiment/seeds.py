@@ -11,8 +11,9 @@ gives both rows), with a curve of `fid_every_samples` samples every `fid_every` 
 
 Writes into `out`: one image run per seed (`<recipe>_seed<k>`, its printed output in its
 log.txt), seeds.json and seeds.md (each seed's scores, averaged and raw, with its training
-time and speed, then the mean ± standard deviation over the seeds) and seeds.png (FID over
-generator iterations for each seed, and samples of the seed with the lowest averaged FID).
+time and speed, then the mean ± standard deviation over the seeds) and seeds.png (FID and
+KID over generator iterations for each seed, and samples of the seed with the lowest
+averaged FID).
 A rerun resumes the seed a killed run was in and leaves the finished ones alone; each
 seed's run is an ordinary `experiments/lsun.py` run, so a run trained by lsun.py with the
 same flags, moved to `out/<recipe>_seed<k>`, is collected rather than trained again.

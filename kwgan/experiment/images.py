@@ -23,6 +23,7 @@ iterations, as in the papers. `experiments/lsun.py` is this module's command lin
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from typing import Any
 
@@ -696,27 +697,24 @@ def run(config: ImageConfig) -> dict | None:
     data = describe_data(config)  # after `distribute`: reading may start TensorFlow
     print(kwgan.data.fingerprint.summary(data))
 
-    trained = []
-
     def train_and_write(run: kwgan.run.Run) -> int:
         gan = build_gan(config)
         stateful = train(run, gan, config)
         samples, metrics = final_outputs(gan, config, stateful)
         kwgan.distribute.chief_only(write_outputs)(gan, config, samples, metrics)
         print(summary(config, metrics))
-        trained.append(True)
         return metrics["generator_iterations"]
 
-    metrics = training.resumable(config, train_and_write, data=data)
-    if config.export and not trained and metrics is not None:
-        kwgan.distribute.chief_only(export_finished)(config, metrics)
-    return metrics
+    export = kwgan.distribute.chief_only(export_finished)
+    finished = functools.partial(export, config) if config.export else None
+    return training.resumable(config, train_and_write, data=data, finished=finished)
 
 
-def export_finished(config: ImageConfig, metrics: dict) -> None:
+def export_finished(config: ImageConfig) -> None:
     """`--export` given to a run that had already finished: its `gan.keras` (the generator
     average where kept) is exported with the metadata the run would have written, so that a
     forgotten `--export` costs a load rather than the training again (`export` is free)."""
+    metrics = training.read_metrics(config.out)
     gan = keras.saving.load_model(os.path.join(config.out, "gan.keras"))
     kwgan.export.export_generator(gan, config.export, metadata=export_metadata(config, metrics))
     print(f"exported the finished run's generator to {config.export}")

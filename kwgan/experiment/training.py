@@ -43,12 +43,14 @@ def resumable(
     config: Config,
     train_and_write: Callable[[kwgan_run.Run], int],
     data: Mapping[str, Mapping[str, Any]] | None = None,
+    finished: Callable[[], None] | None = None,
 ) -> dict | None:
     """Checks the outputs (`check_outputs`), opens `config.out` as a run and calls
     `train_and_write(run)`, which trains, writes the outputs and returns the generator
     iterations done; then marks the run complete.
 
-    A run that already finished the target is left alone (a message says so). `data`
+    A run that already finished the target is left alone (a message says so), but for
+    `finished()`, called while the run's lock is held (an export of its saved model). `data`
     describes what the run reads (`kwgan.data.describe` by role): recorded, and a resume on
     other data refused (`kwgan.run.Run`). Returns the run's `metrics.json` where it has one,
     else `None`.
@@ -66,9 +68,16 @@ def resumable(
     ) as run:
         if run.already_complete():
             print(run.complete_message)
+            if finished is not None:
+                finished()
         else:
             run.complete(train_and_write(run))
-    path = os.path.join(config.out, METRICS_FILE)
+    return read_metrics(config.out)
+
+
+def read_metrics(out: str) -> dict | None:
+    """The `metrics.json` of the run in `out`, or None where it has none."""
+    path = os.path.join(out, METRICS_FILE)
     if not os.path.isfile(path):
         return None
     with open(path) as f:

@@ -89,7 +89,7 @@ def test_mean_and_std_and_table_from_hand_made_numbers():
             "averaged": scores,
             "raw": {**scores, "fid": fid + 4.0},
             "seconds": seconds,
-            "iterations_per_second": 2.0,
+            "seconds_per_generator_iteration": 0.5,
         }
 
     summary = {"r_seed0": row(10.0, 0.010, 3600.0), "r_seed1": row(14.0, 0.020, 7200.0)}

@@ -61,6 +61,8 @@ RECIPES: dict[str, dict[str, Any]] = {
     "ns-gan_2critic": {"objective": "dcgan", "critic_steps": 2},
 }  # in the order they train: the full-budget rows' objectives and their likeliest rivals first
 SAMPLES_SHOWN = 10  # per recipe in recipes.png
+# The final scores of each generator, averaged and raw, that a row reports.
+SCORES = ("fid", "kid", "precision", "recall", "density", "coverage")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,11 +104,10 @@ def runs(config: RecipesConfig) -> dict[str, images.ImageConfig]:
 def summarise(metrics: dict) -> dict:
     """A recipe's row: the averaged and the raw generator's scores, and its speed."""
     averaged, raw = metrics["fid"], metrics["fid_raw"]
-    keys = ("fid", "kid", "precision", "recall", "density", "coverage")
     return {
         "config": metrics["config"],
-        "averaged": {k: averaged[k] for k in keys},
-        "raw": {k: raw[k] for k in keys},
+        "averaged": {k: averaged[k] for k in SCORES},
+        "raw": {k: raw[k] for k in SCORES},
         "samples": averaged["fid_samples"],
         "seconds_per_generator_iteration": metrics["steady_seconds_per_generator_iteration"],
     }

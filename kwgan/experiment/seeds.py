@@ -27,12 +27,12 @@ import os
 import numpy as np
 
 import kwgan
-from kwgan.experiment import images, sweeps
+from kwgan.experiment import images, recipes, sweeps
 from kwgan.experiment.config import option, out_option
-from kwgan.experiment.recipes import RECIPES
+from kwgan.experiment.recipes import RECIPES, SCORES
 
-SCORES = ("fid", "kid", "precision", "recall", "density", "coverage")
-GENERATORS = ("averaged", "raw")  # metrics.json's `fid` and `fid_raw`
+GENERATORS = ("averaged", "raw")  # a row's two generators (metrics.json's fid, fid_raw)
+DECIMALS = {"fid": 2, "kid": 4}  # the others (precision, recall, ...): 3
 SAMPLES_SHOWN = 64  # of the best seed, in seeds.png
 
 
@@ -95,16 +95,11 @@ def runs(config: SeedsConfig) -> dict[str, images.ImageConfig]:
 
 
 def summarise(metrics: dict) -> dict:
-    """A seed's row: both generators' final scores, its FID curve and its speed."""
+    """A seed's row: both generators' final scores and its speed (the recipe search's row,
+    `recipes.summarise`), with its FID curve and training time."""
     evaluations = metrics.get("fid_evaluations", [])
-    steady = metrics["steady_seconds_per_generator_iteration"]
     return {
-        "config": metrics["config"],
-        **{
-            generator: {k: metrics[key][k] for k in SCORES}
-            for generator, key in zip(GENERATORS, ("fid", "fid_raw"), strict=True)
-        },
-        "samples": metrics["fid"]["fid_samples"],
+        **recipes.summarise(metrics),
         "fid_curve": {
             "iteration": [e["iteration"] for e in evaluations],
             "fid": [e["fid"] for e in evaluations],
@@ -113,7 +108,6 @@ def summarise(metrics: dict) -> dict:
         },
         "generator_iterations": metrics["generator_iterations"],
         "seconds": metrics["seconds"],
-        "iterations_per_second": None if steady is None else 1.0 / steady,
     }
 
 
@@ -147,10 +141,10 @@ def table(summary: dict[str, dict], aggregate: dict) -> str:
             scores = " | ".join(
                 f"{g[k][0]:.4f} ± {g[k][1]:.4f}" if k == "kid" else _number(k, g[k]) for k in SCORES
             )
-            speed = s["iterations_per_second"]
+            steady = s["seconds_per_generator_iteration"]
             lines.append(
                 f"| {name} | {generator} | {scores} | {s['seconds'] / 3600:.2f} h | "
-                f"{'—' if speed is None else f'{speed:.2f}'} |"
+                f"{'—' if steady is None else f'{1 / steady:.2f}'} |"
             )
     for generator in GENERATORS:
         a = aggregate[generator]
@@ -161,7 +155,7 @@ def table(summary: dict[str, dict], aggregate: dict) -> str:
 
 
 def _number(key: str, value: float) -> str:
-    return f"{value:.2f}" if key == "fid" else f"{value:.3f}" if key != "kid" else f"{value:.4f}"
+    return f"{value:.{DECIMALS.get(key, 3)}f}"
 
 
 def _mean_std(key: str, stats: dict) -> str:

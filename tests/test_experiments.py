@@ -11,6 +11,7 @@ import importlib.util
 import io
 import json
 import os
+import shutil
 from pathlib import Path
 
 import keras
@@ -233,6 +234,17 @@ def test_digits_export(digits_run):
     assert metadata["dataset"] == "digits" and metadata["objective"] == "wgan-gp"
     assert metadata["recipe"] == read_json(out / "metrics.json")["config"]  # what shaped it
     assert "fid" not in metadata  # not scored by FID
+
+
+@pytest.mark.skipif(not HAS_TF, reason="the SavedModel export needs TensorFlow")
+def test_export_of_a_finished_run_without_its_saved_gan_is_refused(digits_run, tmp_path):
+    out = tmp_path / "run"
+    shutil.copytree(digits_run[0], out)
+    (out / "gan.keras").unlink()
+    config = tiny_digits(out, sample_every=1, lr=2e-4, checkpoint_every=1, eval_every=1)
+    with pytest.raises(kwgan.errors.ResumeError, match="without its gan.keras"):
+        kwgan.experiment.run(config.replace(steps=2, export=str(tmp_path / "later")))
+    assert not (tmp_path / "later").exists()
 
 
 @pytest.mark.skipif(not HAS_TF, reason="the SavedModel export needs TensorFlow")

@@ -31,7 +31,7 @@ import keras
 import numpy as np
 
 import kwgan
-from kwgan.errors import ConfigError
+from kwgan.errors import ConfigError, ResumeError
 from kwgan.experiment import training
 from kwgan.experiment.config import Config, checkpoint_option, option, out_option, time_limit_option
 from kwgan.metrics import evaluators, manifold
@@ -715,6 +715,14 @@ def export_finished(config: ImageConfig) -> None:
     average where kept) is exported with the metadata the run would have written, so that a
     forgotten `--export` costs a load rather than the training again (`export` is free)."""
     metrics = training.read_metrics(config.out)
-    gan = keras.saving.load_model(os.path.join(config.out, "gan.keras"))
+    path = os.path.join(config.out, "gan.keras")
+    present = {"metrics.json": metrics is not None, "gan.keras": os.path.isfile(path)}
+    missing = [name for name, there in present.items() if not there]
+    if missing:
+        raise ResumeError(
+            f"{config.out} holds a finished run without its {' and '.join(missing)}, so "
+            "--export has nothing to export: train again into a new --out."
+        )
+    gan = keras.saving.load_model(path)
     kwgan.export.export_generator(gan, config.export, metadata=export_metadata(config, metrics))
     print(f"exported the finished run's generator to {config.export}")

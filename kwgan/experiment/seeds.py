@@ -111,6 +111,12 @@ def summarise(metrics: dict) -> dict:
     }
 
 
+def score(scores: dict, key: str) -> float:
+    """A generator's `key` score: KID's mean over subsets (stored as [mean, std]), or the
+    number itself."""
+    return scores[key][0] if key == "kid" else scores[key]
+
+
 def mean_and_std(summary: dict[str, dict]) -> dict:
     """Each score's mean and standard deviation over the seeds, per generator (the sample
     standard deviation, ddof = 1, as restarts are reported; `None` from one seed). KID
@@ -120,9 +126,7 @@ def mean_and_std(summary: dict[str, dict]) -> dict:
     for generator in GENERATORS:
         result[generator] = {}
         for key in SCORES:
-            values = [
-                row[generator][key][0] if key == "kid" else row[generator][key] for row in rows
-            ]
+            values = [score(row[generator], key) for row in rows]
             std = float(np.std(values, ddof=1)) if len(values) > 1 else None
             result[generator][key] = {"mean": float(np.mean(values)), "std": std}
     return result
@@ -177,14 +181,13 @@ def plot(config: SeedsConfig, summary: dict[str, dict], path: str) -> None:
     plt = kwgan.plots.pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.4), width_ratios=(1, 1, 1.05))
     points = next(iter(summary.values()))["fid_curve"]["samples"]
-    for ax, key, score in zip(axes[:2], ("fid", "kid"), ("FID", "KID"), strict=True):
+    for ax, key, label in zip(axes[:2], ("fid", "kid"), ("FID", "KID"), strict=True):
         for name, s in summary.items():
-            c, final = s["fid_curve"], s["averaged"][key]
+            c, final = s["fid_curve"], score(s["averaged"], key)
             (line,) = ax.plot(c["iteration"], c[key], "o-", ms=3, label=name)
-            final = final[0] if key == "kid" else final
             ax.plot([s["generator_iterations"]], [final], "x", ms=8, color=line.get_color())
         ax.set_title(
-            f"{score} of the averaged generator ({points} samples; ×: {config.kid_samples})",
+            f"{label} of the averaged generator ({points} samples; ×: {config.kid_samples})",
             fontsize=9,
         )
         ax.set_xlabel("generator iterations")

@@ -102,8 +102,8 @@ def summarise(metrics: dict) -> dict:
         **recipes.summarise(metrics),
         "fid_curve": {
             "iteration": [e["iteration"] for e in evaluations],
-            "fid": [e["fid"] for e in evaluations],
-            "kid": [e["kid"][0] for e in evaluations],
+            "fid": [score(e, "fid") for e in evaluations],
+            "kid": [score(e, "kid") for e in evaluations],
             "samples": evaluations[0]["fid_samples"] if evaluations else None,
         },
         "generator_iterations": metrics["generator_iterations"],

@@ -34,6 +34,8 @@ BAD_VALUES = [
     ("lsun.py", "--steps 0", "steps must be >= 1, got 0"),
     ("lsun.py", "--steps -5", "steps must be >= 1, got -5"),
     ("lsun.py", "--lr -1", "lr must be >= 0"),
+    ("lsun.py", "--seed -1", "seed must be >= 0, got -1"),
+    ("toy.py", "--seed 4294967296", "seed must be <= 4294967295, got 4294967296"),
     ("lsun.py", "--nosuchflag", "nosuchflag"),
     ("lsun.py", "stray_argument", "stray_argument"),
     ("lsun.py", "--fid_every 5", "fid_every needs fid_samples"),
@@ -62,6 +64,7 @@ BAD_VALUES = [
     ("precision_study.py", "--recipe ns-gan", "no gradient penalty"),
     ("precision_study.py", "--seeds 0,x", "--seeds"),
     ("seeds.py", "--seeds 1,1", "names one seed twice"),
+    ("seeds.py", "--seeds 0,-1", "seeds must be >= 0, got -1"),
     ("seeds.py", "--recipe ns-gan --ema_start -1", "ema_start must be >= 0"),
 ]
 

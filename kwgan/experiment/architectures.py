@@ -29,7 +29,14 @@ import numpy as np
 
 import kwgan
 from kwgan.experiment import images
-from kwgan.experiment.config import Config, checkpoint_option, option, out_option, time_limit_option
+from kwgan.experiment.config import (
+    Config,
+    checkpoint_option,
+    option,
+    out_option,
+    seed_option,
+    time_limit_option,
+)
 from kwgan.io import atomic_path, write_json
 
 OBJECTIVES = ("dcgan", "wgan-gp")
@@ -58,7 +65,7 @@ class ArchitecturesConfig(Config):
     num_architectures: int = option(
         200, "Architectures sampled from Table 1.", free=True, minimum=1
     )
-    seed: int = option(0, "Seed of the sampled architectures, their weights and the data.")
+    seed: int = seed_option("Seed of the sampled architectures, their weights and the data.")
     steps: int = option(100_000, "Generator iterations of every run (Appendix B: 100K).", minimum=1)
     batch_size: int = option(64, "Batch size.", minimum=1)
     dataset: str = option(

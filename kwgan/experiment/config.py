@@ -35,6 +35,7 @@ def option(
     free: bool = False,
     choices: Choices | None = None,
     minimum: float | None = None,
+    maximum: float | None = None,
     repeated: bool = False,
 ) -> Any:
     """A config field: its default, its help text, and how it is checked.
@@ -46,6 +47,7 @@ def option(
         choices: the allowed values, or a function returning them (a registry's names,
             looked up when checked so that the registry stays the one source).
         minimum: the smallest allowed value of a number.
+        maximum: the largest allowed value of a number.
         repeated: for a tuple field, a flag given once per value (`--objective a
             --objective b`) rather than one comma-separated list.
     """
@@ -54,6 +56,7 @@ def option(
         "free": free,
         "choices": choices,
         "minimum": minimum,
+        "maximum": maximum,
         "repeated": repeated,
     }
     return dataclasses.field(default=default, metadata=metadata)
@@ -62,6 +65,16 @@ def option(
 def out_option(default: str) -> Any:
     """The output directory field every experiment has (free: a run may move)."""
     return option(default, "Output directory (a rerun resumes it).", free=True)
+
+
+# `keras.utils.set_random_seed` seeds NumPy's legacy generator, which takes [0, 2**32 - 1].
+SEED_RANGE = (0, 2**32 - 1)
+
+
+def seed_option(help: str) -> Any:
+    """An experiment's seed field, bounded as the seeding accepts it: a seed outside is
+    refused with the others' bad values, before any run directory is written."""
+    return option(0, help, minimum=SEED_RANGE[0], maximum=SEED_RANGE[1])
 
 
 def checkpoint_option(default: int) -> Any:
@@ -170,10 +183,13 @@ class Config:
         if item_kind is not None:
             value = tuple(_coerced(field.name, item, item_kind) for item in value)
         object.__setattr__(self, field.name, value)
-        minimum, choices = field.metadata.get("minimum"), choices_of(field)
+        minimum, maximum = field.metadata.get("minimum"), field.metadata.get("maximum")
+        choices = choices_of(field)
         for item in value if isinstance(value, tuple) else (value,):
             if minimum is not None and item < minimum:
                 raise ConfigError(f"{field.name} must be >= {minimum:g}, got {item!r}.")
+            if maximum is not None and item > maximum:
+                raise ConfigError(f"{field.name} must be <= {maximum!r}, got {item!r}.")
             if choices is not None and item not in choices:
                 raise ConfigError(f"{field.name} {item!r} is not one of: {', '.join(choices)}.")
 

@@ -33,7 +33,14 @@ import numpy as np
 import kwgan
 from kwgan.errors import ConfigError, ResumeError
 from kwgan.experiment import training
-from kwgan.experiment.config import Config, checkpoint_option, option, out_option, time_limit_option
+from kwgan.experiment.config import (
+    Config,
+    checkpoint_option,
+    option,
+    out_option,
+    seed_option,
+    time_limit_option,
+)
 from kwgan.metrics import evaluators, manifold
 from kwgan.penalties import PENALTIES
 
@@ -184,7 +191,7 @@ class ImageConfig(Config):
     warmup: bool | None = option(
         None, "WGAN repo's 100-critic-iteration warm-up (default: on for wgan)."
     )
-    seed: int = option(0, "Seed of weights, noise and data order.")
+    seed: int = seed_option("Seed of weights, noise and data order.")
     precision: str = option(
         "auto",
         "Numeric precision: auto (mixed_bfloat16 where the hardware multiplies bfloat16 "

@@ -32,7 +32,14 @@ import numpy as np
 import kwgan
 from kwgan.errors import ConfigError, DataError
 from kwgan.experiment import training
-from kwgan.experiment.config import Config, checkpoint_option, option, out_option, time_limit_option
+from kwgan.experiment.config import (
+    Config,
+    checkpoint_option,
+    option,
+    out_option,
+    seed_option,
+    time_limit_option,
+)
 from kwgan.metrics import evaluators, ngrams
 
 LANGUAGE_CRITIC_STEPS = 10  # gan_language.py's CRITIC_ITERS ("5 should work fine as well")
@@ -74,7 +81,7 @@ class LanguageConfig(Config):
     beta1: float = option(0.5, "Adam β1 for Adam-based objectives (gan_language.py: 0.5).")
     dim: int = option(512, "Width of both networks (DIM).", minimum=1)
     latent_dim: int = option(128, "Noise dimension.", minimum=1)
-    seed: int = option(0, "Seed of the shuffle, weights, noise and batches.")
+    seed: int = seed_option("Seed of the shuffle, weights, noise and batches.")
     eval_every: int = option(100, "Evaluate every this many generator iterations.", minimum=1)
     eval_samples: int = option(640, "Lines generated per evaluation (10 × 64).", minimum=1)
     checkpoint_every: int = checkpoint_option(1000)

@@ -28,7 +28,14 @@ import numpy as np
 import kwgan
 from kwgan.errors import ConfigError, DataError
 from kwgan.experiment import training
-from kwgan.experiment.config import Config, checkpoint_option, option, out_option, time_limit_option
+from kwgan.experiment.config import (
+    Config,
+    checkpoint_option,
+    option,
+    out_option,
+    seed_option,
+    time_limit_option,
+)
 
 PANELS = ("wgan-gp", "wgan")
 EVAL_BATCH = 250
@@ -58,7 +65,7 @@ class OverfittingConfig(Config):
     critic_dim: int = option(64, "Critic width: the capacity that overfits.", minimum=1)
     beta1: float = option(0.5, "Adam β1 of wgan-gp (gan_mnist.py: 0.5).")
     eval_every: int = option(100, "Evaluate every this many generator iterations.", minimum=1)
-    seed: int = option(0, "Seed of the subset, weights, noise and batches.")
+    seed: int = seed_option("Seed of the subset, weights, noise and batches.")
     checkpoint_every: int = checkpoint_option(1000)
     max_minutes: float | None = time_limit_option()
     out: str = out_option("runs/overfitting")

@@ -42,7 +42,7 @@ import numpy as np
 import kwgan
 from kwgan.errors import ConfigError
 from kwgan.experiment import images, sweeps
-from kwgan.experiment.config import option, out_option
+from kwgan.experiment.config import option, out_option, seed_option
 
 RECIPES: dict[str, dict[str, Any]] = {
     "ns-gan": {"objective": "dcgan"},
@@ -72,7 +72,7 @@ class RecipesConfig(sweeps.ScoredSweepConfig):
 
     ema_decay: float = sweeps.ema_decay_option()
     ema_start: int = sweeps.ema_start_option()
-    seed: int = option(0, "Seed of every recipe.")
+    seed: int = seed_option("Seed of every recipe.")
     precision: str = option(
         "float32", "Numeric precision of every recipe.", choices=kwgan.precision.PRECISIONS
     )

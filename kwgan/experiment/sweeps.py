@@ -23,7 +23,7 @@ import keras
 
 from kwgan import run as kwgan_run
 from kwgan.errors import ConfigError, KwganError
-from kwgan.experiment.config import Config, option, out_option
+from kwgan.experiment.config import SEED_RANGE, Config, option, out_option, seed_option
 from kwgan.experiment.images import ImageConfig
 
 LOG_FILE = kwgan_run.LOG_FILE  # a run's directory may hold it before the run opens it
@@ -44,7 +44,7 @@ class SweepConfig(Config):
         50, "Score 1000 samples every this many generator iterations.", minimum=1
     )
     batch_size: int = option(64, "Batch size.", minimum=1)
-    seed: int = option(0, "Seed of every run.")
+    seed: int = seed_option("Seed of every run.")
     out: str = out_option("runs/sweep")
 
     def shared(self) -> dict[str, Any]:
@@ -125,7 +125,8 @@ def default(name: str, value: Any, base: type[Config] = SweepConfig) -> Any:
 
 def seeds_option(default: tuple[int, ...], *, free: bool = False) -> Any:
     """The `seeds` field of a sweep that trains the same runs from several seeds."""
-    return option(default, "Seeds, each its own run.", free=free)
+    low, high = SEED_RANGE
+    return option(default, "Seeds, each its own run.", free=free, minimum=low, maximum=high)
 
 
 def check_seeds(seeds: tuple[int, ...]) -> None:

@@ -31,7 +31,14 @@ import numpy as np
 
 import kwgan
 from kwgan.experiment import training
-from kwgan.experiment.config import Config, checkpoint_option, option, out_option, time_limit_option
+from kwgan.experiment.config import (
+    Config,
+    checkpoint_option,
+    option,
+    out_option,
+    seed_option,
+    time_limit_option,
+)
 from kwgan.metrics import evaluators
 
 
@@ -64,7 +71,7 @@ class ToyConfig(Config):
         0.5, "Adam β1 for Adam-based objectives (gan_toy.py: 0.5; Algorithm 1: 0)."
     )
     dim: int = option(512, "Hidden width of both MLPs.", minimum=1)
-    seed: int = option(0, "Seed of weights, noise and data.")
+    seed: int = seed_option("Seed of weights, noise and data.")
     fixed_generator: bool = option(
         False, "Fig. 1a: train the critic alone against real data + N(0, I)."
     )
